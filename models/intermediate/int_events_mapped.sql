@@ -1,0 +1,100 @@
+{#- Good events with their canonical `event_type`, `channel` and `bounce_type` from
+    the mapping seeds, the key that identifies copies of one event (`dedup_key`), the
+    message they belong to (`message_key`) and whether they are a conversion goal. -#}
+with
+
+validated_events as (
+    select * from {{ ref('int_events_validated') }}
+    where rejection_reason is null
+),
+
+event_type_mapping as (
+    select
+        lower(trim(provider)) as provider,
+        lower(trim(provider_event_name)) as event_name_key,
+        event_type,
+        nullif(trim(channel), '') as channel,
+        nullif(trim(bounce_type), '') as bounce_type
+    from {{ ref('event_type_mapping') }}
+),
+
+channel_mapping as (
+    select
+        lower(trim(provider_channel)) as channel_key,
+        channel
+    from {{ ref('channel_mapping') }}
+),
+
+mapped as (
+    select
+        validated_events.*,
+        coalesce(exact_mapping.event_type, default_mapping.event_type, 'unmapped') as event_type,
+        coalesce(
+            exact_mapping.channel,
+            default_mapping.channel,
+            channel_mapping.channel,
+            case when validated_events.provider_channel is not null then 'other' end
+        ) as channel,
+        coalesce(exact_mapping.bounce_type, default_mapping.bounce_type) as bounce_type
+    from validated_events
+    left join event_type_mapping as exact_mapping
+        on
+            validated_events.provider = exact_mapping.provider
+            and lower(trim(validated_events.provider_event_name)) = exact_mapping.event_name_key
+    left join event_type_mapping as default_mapping
+        on
+            validated_events.provider = default_mapping.provider
+            and default_mapping.event_name_key = '*'
+    left join channel_mapping
+        on lower(trim(validated_events.provider_channel)) = channel_mapping.channel_key
+),
+
+{#- The provider's own identifier of the message, by the rule in SPEC §6: Braze
+    dispatch_id with the campaign variation or Canvas step, else send_id; the
+    provider's message id (CrossEngage/ActivatePro message_id, Customer.io email_id,
+    Braze content-card / news-feed card id); else campaign (or Canvas step) and
+    variation. -#}
+keyed as (
+    select
+        mapped.*,
+        coalesce(
+            {{ dbt.concat(["'dispatch:'", 'dispatch_id', "':'", "coalesce(message_variation_id, canvas_step_id, '')"]) }},
+            {{ dbt.concat(["'send:'", 'send_id']) }},
+            {{ dbt.concat(["'message:'", 'message_id']) }},
+            {{ dbt.concat([
+                "'campaign:'", "coalesce(canvas_step_id, campaign_id, canvas_id)",
+                "':'", "coalesce(canvas_variation_id, message_variation_id, '')"
+            ]) }}
+        ) as message_identifier,
+        coalesce(
+            provider_event_id,
+            {{ dbt.concat(["'content:'", dbt.hash(dbt.concat(['user_id', "'|'", outbound_events.json_minify('event_json')]))]) }}
+        ) as dedup_key
+    from mapped
+),
+
+final as (
+    select
+        keyed.*,
+        case
+            when
+                event_type not in ({% for t in outbound_events.non_message_event_types() %}'{{ t }}'{{ ", " if not loop.last }}{% endfor %})
+                and message_identifier is not null
+                then {{ dbt.hash(dbt.concat([
+                    'provider', "'|'", 'user_id', "'|'", "coalesce(channel, '')", "'|'", 'message_identifier'
+                ])) }}
+        end as message_key,
+        (
+            event_type = 'conversion'
+            {%- set goals = outbound_events.conversion_goal_names() %}
+            {%- if goals %}
+            or (
+                event_type = 'custom'
+                and lower(trim(provider_event_name)) in ({% for g in goals %}{{ outbound_events.sql_string(g) }}{{ ", " if not loop.last }}{% endfor %})
+            )
+            {%- endif %}
+        ) as is_conversion_goal
+    from keyed
+)
+
+select * from final

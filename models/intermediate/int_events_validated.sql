@@ -1,0 +1,28 @@
+{#- Every staged event with the reason it cannot become an event, if any
+    (`rejection_reason`, null for good events). The first failing check wins. -#}
+with
+
+unioned as (
+    select * from {{ ref('int_events_unioned') }}
+),
+
+validated as (
+    select
+        unioned.*,
+        case
+            when parse_error is not null then parse_error
+            when provider_event_name is null then 'missing_event_name'
+            when user_id is null then 'missing_user_id'
+            when raw_timestamp is null and occurred_at is null then 'missing_timestamp'
+            when occurred_at is null and {{ outbound_events.is_numeric_text('raw_timestamp') }}
+                then 'timestamp_out_of_range'
+            when occurred_at is null then 'invalid_timestamp'
+            when occurred_at < cast({{ outbound_events.sql_string(var('outbound_events__min_valid_timestamp')) }} as {{ dbt.type_timestamp() }})
+                then 'timestamp_out_of_range'
+            when occurred_at > {{ dbt.dateadd('hour', var('outbound_events__future_tolerance_hours') | int, 'loaded_at') }}
+                then 'timestamp_out_of_range'
+        end as rejection_reason
+    from unioned
+)
+
+select * from validated
