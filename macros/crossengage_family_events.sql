@@ -39,7 +39,7 @@ raw_records as (
 
 records_classified as (
     select
-        raw_records.*,
+        *,
         {{ outbound_events.json_kind('json_payload', '$.events') }} as events_kind
     from raw_records
 ),
@@ -132,14 +132,14 @@ fields_extracted as (
 
 users_resolved as (
     select
-        fields_extracted.*,
+        *,
         coalesce(body_user_id, record_user_id) as user_id
     from fields_extracted
 ),
 
 times_parsed as (
     select
-        users_resolved.*,
+        *,
         {{ outbound_events.event_time_columns(provider, 'raw_timestamp') }}
     from users_resolved
 ),

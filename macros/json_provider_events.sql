@@ -26,7 +26,7 @@ fields_extracted as (
 
 times_parsed as (
     select
-        fields_extracted.*,
+        *,
         {{ outbound_events.event_time_columns(provider, 'raw_timestamp') }}
     from fields_extracted
 ),

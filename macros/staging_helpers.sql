@@ -66,7 +66,7 @@
 {% macro select_staging_event_columns(relation_cte, provided) -%}
     {%- for name, data_type in outbound_events.staging_event_columns() %}
         {% if name in provided -%}
-            {{ relation_cte }}.{{ name }}
+            {{ name }}
         {%- else -%}
             cast(null as {{ data_type }}) as {{ name }}
         {%- endif %}{{ "," if not loop.last }}
@@ -182,22 +182,22 @@
     `parse_error` ('invalid_json', 'not_a_json_object' or null). -#}
 {% macro checked_raw_records(source_relation) -%}
     select
-        raw_records.*,
+        *,
         case
-            when raw_records.payload_kind = 'object' then raw_records.payload
+            when payload_kind = 'object' then payload
         end as json_payload,
         case
-            when not raw_records.is_valid_json then 'invalid_json'
-            when raw_records.payload_kind != 'object' then 'not_a_json_object'
+            when not is_valid_json then 'invalid_json'
+            when payload_kind != 'object' then 'not_a_json_object'
         end as parse_error
     from (
         select
-            source_rows.*,
+            *,
             {{ outbound_events.json_kind(
-                "case when " ~ outbound_events.json_is_valid('source_rows.payload') ~ " then source_rows.payload end"
+                "case when " ~ outbound_events.json_is_valid('payload') ~ " then payload end"
             ) }} as payload_kind,
-            {{ outbound_events.json_is_valid('source_rows.payload') }} as is_valid_json
-        from {{ source_relation }} as source_rows
+            {{ outbound_events.json_is_valid('payload') }} as is_valid_json
+        from {{ source_relation }}
     ) as raw_records
 {%- endmacro %}
 

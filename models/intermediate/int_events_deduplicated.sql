@@ -8,7 +8,7 @@ mapped_events as (
 
 copies_ranked as (
     select
-        mapped_events.*,
+        *,
         row_number() over (
             partition by provider, dedup_key
             order by loaded_at, load_id, source_file, source_position, event_position
@@ -19,7 +19,7 @@ copies_ranked as (
 
 final as (
     select
-        copies_ranked.*,
+        *,
         {{ dbt.hash(dbt.concat(['provider', "'|'", 'dedup_key'])) }} as event_id
     from copies_ranked
     where copy_number = 1

@@ -1,6 +1,32 @@
 {#- Good events with their canonical `event_type`, `channel` and `bounce_type` from
     the mapping seeds, the key that identifies copies of one event (`dedup_key`), the
     message they belong to (`message_key`) and whether they are a conversion goal. -#}
+
+{#- The provider's own identifier of the message, by the rule in SPEC §6: Braze
+    dispatch_id with the campaign variation or Canvas step, else send_id; the
+    provider's message id (CrossEngage/ActivatePro message_id, Customer.io email_id,
+    Braze content-card / news-feed card id); else campaign (or Canvas step) and
+    variation. -#}
+{%- set message_identifier = "coalesce("
+    ~ dbt.concat(["'dispatch:'", 'dispatch_id', "':'", "coalesce(message_variation_id, canvas_step_id, '')"]) ~ ", "
+    ~ dbt.concat(["'send:'", 'send_id']) ~ ", "
+    ~ dbt.concat(["'message:'", 'message_id']) ~ ", "
+    ~ dbt.concat(["'campaign:'", "coalesce(canvas_step_id, campaign_id, canvas_id)",
+                  "':'", "coalesce(canvas_variation_id, message_variation_id, '')"])
+    ~ ")" -%}
+{%- set content_key = dbt.concat([
+    "'content:'", dbt.hash(dbt.concat(['user_id', "'|'", outbound_events.json_minify('event_json')]))
+]) -%}
+{%- set message_key_parts = dbt.concat([
+    'provider', "'|'", 'user_id', "'|'", "coalesce(channel, '')", "'|'", 'message_identifier'
+]) -%}
+{%- set non_message_types = outbound_events.non_message_event_types() -%}
+{%- set goal_names = outbound_events.conversion_goal_names() -%}
+{%- set goal_name_list = [] -%}
+{%- for name in goal_names + ['~no goal~'] -%}
+    {%- do goal_name_list.append(outbound_events.sql_string(name)) -%}
+{%- endfor %}
+
 with
 
 validated_events as (
@@ -10,9 +36,9 @@ validated_events as (
 
 event_type_mapping as (
     select
+        event_type,
         lower(trim(provider)) as provider,
         lower(trim(provider_event_name)) as event_name_key,
-        event_type,
         nullif(trim(channel), '') as channel,
         nullif(trim(bounce_type), '') as bounce_type
     from {{ ref('event_type_mapping') }}
@@ -20,8 +46,8 @@ event_type_mapping as (
 
 channel_mapping as (
     select
-        lower(trim(provider_channel)) as channel_key,
-        channel
+        channel,
+        lower(trim(provider_channel)) as channel_key
     from {{ ref('channel_mapping') }}
 ),
 
@@ -49,52 +75,37 @@ mapped as (
         on lower(trim(validated_events.provider_channel)) = channel_mapping.channel_key
 ),
 
-{#- The provider's own identifier of the message, by the rule in SPEC §6: Braze
-    dispatch_id with the campaign variation or Canvas step, else send_id; the
-    provider's message id (CrossEngage/ActivatePro message_id, Customer.io email_id,
-    Braze content-card / news-feed card id); else campaign (or Canvas step) and
-    variation. -#}
 keyed as (
     select
-        mapped.*,
-        coalesce(
-            {{ dbt.concat(["'dispatch:'", 'dispatch_id', "':'", "coalesce(message_variation_id, canvas_step_id, '')"]) }},
-            {{ dbt.concat(["'send:'", 'send_id']) }},
-            {{ dbt.concat(["'message:'", 'message_id']) }},
-            {{ dbt.concat([
-                "'campaign:'", "coalesce(canvas_step_id, campaign_id, canvas_id)",
-                "':'", "coalesce(canvas_variation_id, message_variation_id, '')"
-            ]) }}
-        ) as message_identifier,
-        coalesce(
-            provider_event_id,
-            {{ dbt.concat(["'content:'", dbt.hash(dbt.concat(['user_id', "'|'", outbound_events.json_minify('event_json')]))]) }}
-        ) as dedup_key
+        *,
+        {{ message_identifier }} as message_identifier,
+        coalesce(provider_event_id, {{ content_key }}) as dedup_key
     from mapped
+),
+
+message_events_flagged as (
+    select
+        *,
+        case
+            when
+                message_identifier is not null
+                and event_type not in (
+                    '{{ non_message_types | join("',\n                    '") }}'
+                )
+                then {{ message_key_parts }}
+        end as message_key_parts,
+        (
+            event_type = 'conversion'
+            or (event_type = 'custom' and lower(trim(provider_event_name)) in ({{ goal_name_list | join(', ') }}))
+        ) as is_conversion_goal
+    from keyed
 ),
 
 final as (
     select
-        keyed.*,
-        case
-            when
-                event_type not in ({% for t in outbound_events.non_message_event_types() %}'{{ t }}'{{ ", " if not loop.last }}{% endfor %})
-                and message_identifier is not null
-                then {{ dbt.hash(dbt.concat([
-                    'provider', "'|'", 'user_id', "'|'", "coalesce(channel, '')", "'|'", 'message_identifier'
-                ])) }}
-        end as message_key,
-        (
-            event_type = 'conversion'
-            {%- set goals = outbound_events.conversion_goal_names() %}
-            {%- if goals %}
-            or (
-                event_type = 'custom'
-                and lower(trim(provider_event_name)) in ({% for g in goals %}{{ outbound_events.sql_string(g) }}{{ ", " if not loop.last }}{% endfor %})
-            )
-            {%- endif %}
-        ) as is_conversion_goal
-    from keyed
+        *,
+        {{ dbt.hash('message_key_parts') }} as message_key
+    from message_events_flagged
 )
 
 select * from final

@@ -1,20 +1,14 @@
 {#- Every provider's staged events in one relation (identical columns, see
     macros/staging_helpers.sql: staging_event_columns). -#}
+{%- set staged = [] -%}
+{%- for provider in outbound_events.providers() -%}
+    {%- do staged.append('select * from ' ~ ref('stg_' ~ provider ~ '__events')) -%}
+{%- endfor -%}
+
 with
 
-{% for provider in outbound_events.providers() %}
-{{ provider }}_events as (
-    select * from {{ ref('stg_' ~ provider ~ '__events') }}
-),
-
-{% endfor %}
 unioned as (
-    {%- for provider in outbound_events.providers() %}
-    select * from {{ provider }}_events
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+    {{ staged | join('\n    union all\n    ') }}
 )
 
 select * from unioned

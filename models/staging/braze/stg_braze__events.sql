@@ -63,7 +63,7 @@ fields_extracted as (
 
 times_parsed as (
     select
-        fields_extracted.*,
+        *,
         {{ outbound_events.event_time_columns('braze', 'raw_timestamp') }}
     from fields_extracted
 ),

@@ -1,0 +1,29 @@
+# Two entry points (see README): `make sample` and `make test`. Both set up .venv first.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+export DBT_PROFILES_DIR := $(CURDIR)
+
+.PHONY: setup sample test lint clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+sample: setup
+	$(BIN)/outbound-events sample
+
+lint: setup
+	$(BIN)/ruff check src tests/python scripts
+	$(BIN)/ruff format --check src tests/python scripts
+	mkdir -p target
+	OUTBOUND_EVENTS_DB=$(CURDIR)/target/lint.duckdb $(BIN)/sqlfluff lint models tests --processes 2
+
+test: lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) target logs

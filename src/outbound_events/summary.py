@@ -1,0 +1,64 @@
+"""A short account of what a build produced, read from the marts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+from rich.console import Console
+from rich.table import Table
+
+EVENTS_BY_PROVIDER = """
+    select
+        provider,
+        count(*) as events,
+        count(distinct event_type) as event_types,
+        count(*) filter (where event_type = 'unmapped') as unmapped,
+        sum(copies_received - 1) as duplicates_removed,
+        count(*) filter (where timestamp_source = 'ingestion') as ingestion_time,
+        min(occurred_at) as first_event_at,
+        max(occurred_at) as last_event_at
+    from marts.outbound_events
+    group by provider
+"""
+
+REJECTED_BY_PROVIDER = """
+    select provider, rejection_reason, count(*) as records
+    from marts.rejected_events
+    group by provider, rejection_reason
+    order by provider, rejection_reason
+"""
+
+
+def summary_tables(database: Path) -> list[Table]:
+    """Tables describing marts.outbound_events and marts.rejected_events."""
+    with duckdb.connect(str(database), read_only=True) as connection:
+        events = connection.sql(EVENTS_BY_PROVIDER + " order by provider").fetchall()
+        rejected = connection.sql(REJECTED_BY_PROVIDER).fetchall()
+
+    rejected_by_provider: dict[str, int] = {}
+    for provider, _reason, records in rejected:
+        rejected_by_provider[provider] = rejected_by_provider.get(provider, 0) + records
+
+    events_table = Table(title="marts.outbound_events")
+    for heading in ["provider", "events", "event types", "unmapped", "duplicates removed",
+                    "ingestion time", "rejected", "first event (UTC)", "last event (UTC)"]:
+        events_table.add_column(heading, justify="left" if heading == "provider" else "right")
+    for provider, count, types, unmapped, duplicates, ingestion, first, last in events:
+        events_table.add_row(provider, str(count), str(types), str(unmapped), str(duplicates),
+                             str(ingestion), str(rejected_by_provider.get(provider, 0)),
+                             f"{first:%Y-%m-%d %H:%M}", f"{last:%Y-%m-%d %H:%M}")
+
+    rejected_table = Table(title="marts.rejected_events")
+    for heading in ["provider", "reason", "records"]:
+        rejected_table.add_column(heading, justify="right" if heading == "records" else "left")
+    for provider, reason, records in rejected:
+        rejected_table.add_row(provider, reason, str(records))
+    return [events_table, rejected_table]
+
+
+def print_summary(database: Path, console: Console | None = None) -> None:
+    console = console or Console()
+    console.print(f"Warehouse: {database}")
+    for table in summary_tables(database):
+        console.print(table)
