@@ -7,13 +7,13 @@
     provider's message id (CrossEngage/ActivatePro message_id, Customer.io email_id,
     Braze content-card / news-feed card id); else campaign (or Canvas step) and
     variation. -#}
-{%- set message_identifier = "coalesce("
-    ~ dbt.concat(["'dispatch:'", 'dispatch_id', "':'", "coalesce(message_variation_id, canvas_step_id, '')"]) ~ ", "
-    ~ dbt.concat(["'send:'", 'send_id']) ~ ", "
-    ~ dbt.concat(["'message:'", 'message_id']) ~ ", "
-    ~ dbt.concat(["'campaign:'", "coalesce(canvas_step_id, campaign_id, canvas_id)",
-                  "':'", "coalesce(canvas_variation_id, message_variation_id, '')"])
-    ~ ")" -%}
+{%- set message_identifier_candidates = [
+    dbt.concat(["'dispatch:'", 'dispatch_id', "':'", "coalesce(message_variation_id, canvas_step_id, '')"]),
+    dbt.concat(["'send:'", 'send_id']),
+    dbt.concat(["'message:'", 'message_id']),
+    dbt.concat(["'campaign:'", "coalesce(canvas_step_id, campaign_id, canvas_id)", "':'",
+                "\n            coalesce(canvas_variation_id, message_variation_id, '')"]),
+] -%}
 {%- set content_key = dbt.concat([
     "'content:'", dbt.hash(dbt.concat(['user_id', "'|'", outbound_events.json_minify('event_json')]))
 ]) -%}
@@ -78,8 +78,13 @@ mapped as (
 keyed as (
     select
         *,
-        {{ message_identifier }} as message_identifier,
-        coalesce(provider_event_id, {{ content_key }}) as dedup_key
+        coalesce(
+            {{ message_identifier_candidates | join(',\n            ') }}
+        ) as message_identifier,
+        coalesce(
+            provider_event_id,
+            {{ content_key }}
+        ) as dedup_key
     from mapped
 ),
 
@@ -90,7 +95,9 @@ message_events_flagged as (
             when
                 message_identifier is not null
                 and event_type not in (
-                    '{{ non_message_types | join("',\n                    '") }}'
+                    {%- for event_type in non_message_types %}
+                        '{{ event_type }}'{{ "," if not loop.last }}
+                    {%- endfor %}
                 )
                 then {{ message_key_parts }}
         end as message_key_parts,
