@@ -175,3 +175,15 @@
 {% macro default__truncate_text(text_expr, max_chars) -%}
     substring({{ text_expr }}, 1, {{ max_chars }})
 {%- endmacro %}
+
+
+{#- True when the regular expression matches anywhere in the text. -#}
+{% macro regexp_contains(text_expr, pattern) -%}
+    {{ return(adapter.dispatch('regexp_contains', 'outbound_events')(text_expr, pattern)) }}
+{%- endmacro %}
+{% macro default__regexp_contains(text_expr, pattern) -%}
+    {{ outbound_events.not_implemented_for_adapter('regexp_contains') }}
+{%- endmacro %}
+{% macro duckdb__regexp_contains(text_expr, pattern) -%}
+    regexp_matches({{ text_expr }}, '{{ pattern }}')
+{%- endmacro %}

@@ -20,13 +20,22 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- Patterns of personal data in free text (used to mask it, and by the
+    has_no_personal_data test). -#}
+{% macro email_pattern() -%}
+    {{ return('[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+([.][A-Za-z0-9-]+)+') }}
+{%- endmacro %}
+{% macro phone_pattern() -%}
+    {{ return('[+][0-9][0-9 ().-]{5,18}[0-9]') }}
+{%- endmacro %}
+
 {% macro pii_free_text(expr) -%}
     {%- if var('outbound_events__keep_pii') | string | lower in ['true', '1', 'yes'] -%}
         {{ expr }}
     {%- else -%}
         {{ outbound_events.regexp_replace_all(
-            outbound_events.regexp_replace_all(expr, '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+([.][A-Za-z0-9-]+)+', '<email>'),
-            '[+][0-9][0-9 ().-]{5,18}[0-9]', '<phone>'
+            outbound_events.regexp_replace_all(expr, outbound_events.email_pattern(), '<email>'),
+            outbound_events.phone_pattern(), '<phone>'
         ) }}
     {%- endif -%}
 {%- endmacro %}

@@ -1,0 +1,13 @@
+{#- Fails on every non-null value of the column that is not a JSON object. -#}
+{% test is_json_object(model, column_name) %}
+    select {{ column_name }}
+    from {{ model }}
+    where
+        {{ column_name }} is not null
+        and coalesce(
+            {{ outbound_events.json_kind(
+                "case when " ~ outbound_events.json_is_valid(column_name) ~ " then " ~ column_name ~ " end"
+            ) }},
+            'invalid'
+        ) != 'object'
+{% endtest %}
