@@ -11,9 +11,6 @@ from outbound_events import dbt
 from outbound_events.project import ProjectNotFoundError, warehouse_path
 from outbound_events.summary import print_summary
 
-console = Console()
-errors = Console(stderr=True)
-
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="outbound-events")
@@ -33,20 +30,20 @@ def sample() -> None:
     `dbt build` (models, schema tests, unit tests) and prints what it built.
     """
     dbt.build_sample()
-    print_summary(warehouse_path(), console)
+    print_summary(warehouse_path(), Console())
 
 
 @cli.command()
 def build() -> None:
     """Run the dbt build (models and tests) on the data loaded into raw."""
     dbt.build_loaded()
-    print_summary(warehouse_path(), console)
+    print_summary(warehouse_path(), Console())
 
 
 @cli.command()
 def summary() -> None:
     """Print what the marts hold, per provider."""
-    print_summary(warehouse_path(), console)
+    print_summary(warehouse_path(), Console())
 
 
 def main() -> None:
@@ -58,7 +55,7 @@ def main() -> None:
         error.show()
         sys.exit(error.exit_code)
     except (dbt.DbtCommandError, ProjectNotFoundError) as error:
-        errors.print(f"[bold red]error:[/] {error}")
+        Console(stderr=True).print(f"[bold red]error:[/] {error}")
         sys.exit(1)
 
 

@@ -1,12 +1,17 @@
-"""Run dbt commands on the project, in this process."""
+"""Run dbt commands on the project.
+
+dbt runs in a child process: dbt-duckdb keeps its DuckDB connection open for the life
+of the process, which would stop this process from opening the warehouse afterwards.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-
-from dbt.cli.main import dbtRunner
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
 
 from outbound_events.project import dbt_environment, project_dir
 
@@ -19,30 +24,28 @@ class DbtCommandError(RuntimeError):
     """A dbt command failed."""
 
 
-@contextmanager
-def _environment(extra: dict[str, str]) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in extra}
-    os.environ.update(extra)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+def dbt_executable() -> str:
+    """The dbt installed beside this Python (the project's virtualenv), else on PATH."""
+    beside = Path(sys.executable).parent / "dbt"
+    if beside.is_file():
+        return str(beside)
+    found = shutil.which("dbt")
+    if found is None:
+        raise DbtCommandError("dbt is not installed: run `make setup` (see README)")
+    return found
 
 
 def run_dbt(args: Sequence[str]) -> None:
-    """Run `dbt <args>` against the project and the configured warehouse; raise
-    DbtCommandError when dbt reports a failure."""
+    """Run `dbt <args>` against the project and the configured warehouse, its output
+    going to ours; raise DbtCommandError when dbt fails."""
     directory = str(project_dir())
-    command = [*args, "--project-dir", directory, "--profiles-dir", directory]
-    with _environment(dbt_environment()):
-        result = dbtRunner().invoke(command)
-    if not result.success:
-        detail = f": {result.exception}" if result.exception else ""
-        raise DbtCommandError(f"dbt {' '.join(args)} failed{detail}")
+    command = [dbt_executable(), *args, "--project-dir", directory, "--profiles-dir", directory]
+    environment = {**os.environ, **dbt_environment()}
+    completed = subprocess.run(command, cwd=directory, env=environment, check=False)
+    if completed.returncode != 0:
+        raise DbtCommandError(
+            f"dbt {' '.join(args)} failed (exit code {completed.returncode}); see its output above"
+        )
 
 
 def build_sample() -> None:

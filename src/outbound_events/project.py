@@ -32,8 +32,7 @@ def project_dir() -> Path:
         if _is_project(candidate):
             return candidate
     raise ProjectNotFoundError(
-        "cannot find the outbound-events dbt project: run from its folder or set "
-        f"{PROJECT_ENV}"
+        f"cannot find the outbound-events dbt project: run from its folder or set {PROJECT_ENV}"
     )
 
 

@@ -40,14 +40,26 @@ def summary_tables(database: Path) -> list[Table]:
     for provider, _reason, records in rejected:
         rejected_by_provider[provider] = rejected_by_provider.get(provider, 0) + records
 
-    events_table = Table(title="marts.outbound_events")
-    for heading in ["provider", "events", "event types", "unmapped", "duplicates removed",
-                    "ingestion time", "rejected", "first event (UTC)", "last event (UTC)"]:
-        events_table.add_column(heading, justify="left" if heading == "provider" else "right")
-    for provider, count, types, unmapped, duplicates, ingestion, first, last in events:
-        events_table.add_row(provider, str(count), str(types), str(unmapped), str(duplicates),
-                             str(ingestion), str(rejected_by_provider.get(provider, 0)),
-                             f"{first:%Y-%m-%d %H:%M}", f"{last:%Y-%m-%d %H:%M}")
+    first = min((row[6] for row in events), default=None)
+    last = max((row[7] for row in events), default=None)
+    caption = f"events from {first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC" if first else ""
+    events_table = Table(title="marts.outbound_events", caption=caption)
+    # provider, events, distinct event types, unmapped names, duplicates removed,
+    # events without a timestamp (ingestion time), records rejected
+    for heading in ["provider", "events", "types", "unmapped", "duplicates", "no time", "rejected"]:
+        events_table.add_column(
+            heading, justify="left" if heading == "provider" else "right", no_wrap=True
+        )
+    for provider, count, types, unmapped, duplicates, ingestion, _first, _last in events:
+        events_table.add_row(
+            provider,
+            str(count),
+            str(types),
+            str(unmapped),
+            str(duplicates),
+            str(ingestion),
+            str(rejected_by_provider.get(provider, 0)),
+        )
 
     rejected_table = Table(title="marts.rejected_events")
     for heading in ["provider", "reason", "records"]:
