@@ -187,3 +187,15 @@
 {% macro duckdb__regexp_contains(text_expr, pattern) -%}
     regexp_matches({{ text_expr }}, '{{ pattern }}')
 {%- endmacro %}
+
+
+{#- Double-precision float type (dbt.type_float() is single precision on DuckDB). -#}
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double', 'outbound_events')()) }}
+{%- endmacro %}
+{% macro default__type_double() -%}
+    double precision
+{%- endmacro %}
+{% macro duckdb__type_double() -%}
+    double
+{%- endmacro %}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -69,8 +70,76 @@ def summary_tables(database: Path) -> list[Table]:
     return [events_table, rejected_table]
 
 
+FUNNEL_BY_CHANNEL = """
+    select provider, channel, sent, delivered, reached, opened, clicked, converted,
+           delivery_rate, open_rate, click_rate, conversion_rate
+    from marts.engagement_funnel_by_channel
+    order by provider, channel
+"""
+
+
+def _percent(rate: float | None) -> str:
+    return "-" if rate is None else f"{rate:.0%}"
+
+
+def funnel_table(database: Path) -> Table:
+    """The funnel per provider and channel (marts.engagement_funnel_by_channel)."""
+    with duckdb.connect(str(database), read_only=True) as connection:
+        rows = connection.sql(FUNNEL_BY_CHANNEL).fetchall()
+    table = Table(
+        title="funnel per provider and channel (marts.engagement_funnel_by_channel)",
+        caption="counts are messages: sent, delivered, opened, clicked, converted; rates "
+        "are over reached messages (delivered where the provider reports deliveries on the "
+        "channel, else sent); - = no denominator",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    for heading in [
+        "provider/channel",
+        "sent",
+        "dlvd",
+        "open",
+        "clk",
+        "conv",
+        "dlv%",
+        "opn%",
+        "clk%",
+        "cnv%",
+    ]:
+        justify = "left" if heading == "provider/channel" else "right"
+        table.add_column(heading, justify=justify, no_wrap=True)
+    for (
+        provider,
+        channel,
+        sent,
+        delivered,
+        _reached,
+        opened,
+        clicked,
+        converted,
+        delivery_rate,
+        open_rate,
+        click_rate,
+        conversion_rate,
+    ) in rows:
+        table.add_row(
+            f"{provider}/{channel or '-'}",
+            str(sent),
+            str(delivered),
+            str(opened),
+            str(clicked),
+            str(converted),
+            _percent(delivery_rate),
+            _percent(open_rate),
+            _percent(click_rate),
+            _percent(conversion_rate),
+        )
+    return table
+
+
 def print_summary(database: Path, console: Console | None = None) -> None:
     console = console or Console()
     console.print(f"Warehouse: {database}")
-    for table in summary_tables(database):
+    for table in [*summary_tables(database), funnel_table(database)]:
         console.print(table)

@@ -1,0 +1,77 @@
+{#- Helpers of the engagement funnels. -#}
+
+{#- numerator / denominator as a fraction, null when the denominator is 0. -#}
+{% macro ratio(numerator, denominator) -%}
+    case
+        when {{ denominator }} = 0 then null
+        else cast({{ numerator }} as {{ outbound_events.type_double() }}) / {{ denominator }}
+    end
+{%- endmacro %}
+
+
+{#- A select of (goal_name, channel, window_hours): for every conversion goal of var
+    outbound_events__conversion_goals, its attribution window in hours per channel
+    (the goal's own `window_hours` if it has one, else the channel's default from var
+    outbound_events__default_attribution_window_hours). Names are trimmed and
+    lower-cased. Gives no rows when no goal is configured. -#}
+{% macro attribution_windows() -%}
+    {%- set defaults = var('outbound_events__default_attribution_window_hours') -%}
+    {%- set rows = [] -%}
+    {%- for goal in var('outbound_events__conversion_goals', []) -%}
+        {%- set name = (goal.event_name if goal is mapping else goal) | trim | lower -%}
+        {%- for channel, default_hours in defaults.items() -%}
+            {%- set hours = goal.get('window_hours', default_hours) if goal is mapping else default_hours -%}
+            {%- do rows.append("select " ~ outbound_events.sql_string(name) ~ " as goal_name, "
+                ~ outbound_events.sql_string(channel) ~ " as channel, "
+                ~ (hours | float) ~ " as window_hours") -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- if rows -%}
+        {{ rows | join('\n    union all\n    ') }}
+    {%- else -%}
+        select
+            cast(null as {{ dbt.type_string() }}) as goal_name,
+            cast(null as {{ dbt.type_string() }}) as channel,
+            cast(null as {{ outbound_events.type_double() }}) as window_hours
+        where 1 = 0
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Counts and rates of the funnel over the message_lifecycle rows of a group
+    (SPEC §6). Rates are fractions in [0, 1], null when their denominator is 0; a
+    rate's numerator counts only messages that are also in its denominator (e.g.
+    open_rate = reached messages that were opened / reached messages), which is the
+    definition of SPEC §6 when no event is missing and stays within [0, 1] when one is. -#}
+{% macro funnel_counts_and_rates() -%}
+        count(*) as messages,
+        {{ outbound_events.count_if('is_sent') }} as sent,
+        {{ outbound_events.count_if('is_delivered') }} as delivered,
+        {{ outbound_events.count_if('is_reached') }} as reached,
+        {{ outbound_events.count_if('is_opened') }} as opened,
+        {{ outbound_events.count_if('is_clicked') }} as clicked,
+        {{ outbound_events.count_if('is_converted') }} as converted,
+        {{ outbound_events.count_if('is_bounced') }} as bounced,
+        {{ outbound_events.count_if("bounce_type = 'hard'") }} as hard_bounced,
+        {{ outbound_events.count_if("bounce_type = 'soft'") }} as soft_bounced,
+        {{ outbound_events.count_if('is_unsubscribed') }} as unsubscribed,
+        {{ outbound_events.count_if('is_spam_reported') }} as spam_reported,
+        cast(sum(open_count) as {{ dbt.type_bigint() }}) as total_opens,
+        cast(sum(click_count) as {{ dbt.type_bigint() }}) as total_clicks,
+        {{ outbound_events.ratio(outbound_events.count_if('is_sent and is_delivered'), outbound_events.count_if('is_sent')) }} as delivery_rate,
+        {{ outbound_events.ratio(outbound_events.count_if('is_reached and is_opened'), outbound_events.count_if('is_reached')) }} as open_rate,
+        {{ outbound_events.ratio(outbound_events.count_if('is_reached and is_clicked'), outbound_events.count_if('is_reached')) }} as click_rate,
+        {{ outbound_events.ratio(outbound_events.count_if('is_opened and is_clicked'), outbound_events.count_if('is_opened')) }} as click_to_open_rate,
+        {{ outbound_events.ratio(outbound_events.count_if('is_sent and is_bounced'), outbound_events.count_if('is_sent')) }} as bounce_rate,
+        {{ outbound_events.ratio(outbound_events.count_if('is_reached and is_unsubscribed'), outbound_events.count_if('is_reached')) }}
+            as unsubscribe_rate,
+        {{ outbound_events.ratio(outbound_events.count_if('is_reached and is_spam_reported'), outbound_events.count_if('is_reached')) }}
+            as spam_rate,
+        {{ outbound_events.ratio(outbound_events.count_if('is_reached and is_converted'), outbound_events.count_if('is_reached')) }}
+            as conversion_rate
+{%- endmacro %}
+
+{#- Number of rows of the group for which the condition holds (0 for none). -#}
+{% macro count_if(condition) -%}
+    cast(coalesce(sum(case when {{ condition }} then 1 else 0 end), 0) as {{ dbt.type_bigint() }})
+{%- endmacro %}

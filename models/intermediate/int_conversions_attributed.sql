@@ -1,0 +1,130 @@
+{#- Conversions attributed to messages (last touch), one row per (conversion event,
+    message):
+    - a Braze campaign or Canvas conversion counts for the same user's most recent
+      message of that campaign (or Canvas) that started before it;
+    - a custom event configured as a conversion goal converts the user's most recent
+      opened or clicked message before it, inside the attribution window of the
+      message's channel. The custom event's user id is matched against the message's
+      user id and external user id (Outbound's user id is your own user id, which Braze
+      calls external_user_id). -#}
+with
+
+events as (
+    select * from {{ ref('outbound_events') }}
+),
+
+messages as (
+    select * from {{ ref('int_messages_aggregated') }}
+),
+
+attribution_windows as (
+    {{ outbound_events.attribution_windows() }}
+),
+
+braze_conversions as (
+    select
+        event_id as conversion_event_id,
+        provider,
+        user_id,
+        campaign_id,
+        canvas_id,
+        occurred_at as converted_at
+    from events
+    where event_type = 'conversion'
+),
+
+braze_candidates as (
+    select
+        braze_conversions.conversion_event_id,
+        braze_conversions.converted_at,
+        messages.message_key,
+        row_number() over (
+            partition by braze_conversions.conversion_event_id
+            order by messages.first_event_at desc, messages.message_key asc
+        ) as recency_rank
+    from braze_conversions
+    inner join messages
+        on
+            braze_conversions.provider = messages.provider
+            and braze_conversions.user_id = messages.user_id
+            and (
+                braze_conversions.campaign_id = messages.campaign_id
+                or braze_conversions.canvas_id = messages.canvas_id
+            )
+            and braze_conversions.converted_at >= messages.first_event_at
+),
+
+goal_events as (
+    select
+        event_id as conversion_event_id,
+        user_id,
+        occurred_at as converted_at,
+        lower(trim(provider_event_name)) as goal_name
+    from events
+    where event_type = 'custom' and is_conversion_goal
+),
+
+touches as (
+    select
+        message_key,
+        channel,
+        user_id as match_user_id,
+        occurred_at as touched_at
+    from events
+    where event_type in ('open', 'impression', 'click') and message_key is not null
+    union all
+    select
+        message_key,
+        channel,
+        external_user_id as match_user_id,
+        occurred_at as touched_at
+    from events
+    where
+        event_type in ('open', 'impression', 'click')
+        and message_key is not null
+        and external_user_id is not null
+        and external_user_id != user_id
+),
+
+goal_candidates as (
+    select
+        goal_events.conversion_event_id,
+        goal_events.converted_at,
+        touches.message_key,
+        row_number() over (
+            partition by goal_events.conversion_event_id
+            order by touches.touched_at desc, touches.message_key asc
+        ) as recency_rank
+    from goal_events
+    inner join touches
+        on
+            goal_events.user_id = touches.match_user_id
+            and goal_events.converted_at >= touches.touched_at
+    inner join attribution_windows
+        on
+            goal_events.goal_name = attribution_windows.goal_name
+            and touches.channel = attribution_windows.channel
+    where
+        {{ dbt.datediff('touches.touched_at', 'goal_events.converted_at', 'second') }}
+        <= attribution_windows.window_hours * 3600
+),
+
+attributed as (
+    select
+        conversion_event_id,
+        message_key,
+        converted_at,
+        'provider_conversion' as attribution_source
+    from braze_candidates
+    where recency_rank = 1
+    union all
+    select
+        conversion_event_id,
+        message_key,
+        converted_at,
+        'conversion_goal' as attribution_source
+    from goal_candidates
+    where recency_rank = 1
+)
+
+select * from attributed

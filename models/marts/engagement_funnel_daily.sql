@@ -1,0 +1,44 @@
+{#- One row per UTC day (of the message's first send, else its first event) ×
+    provider × channel × campaign (or Canvas): funnel counts and rates. -#}
+with
+
+messages as (
+    select * from {{ ref('message_lifecycle') }}
+),
+
+grouped as (
+    select
+        message_date,
+        provider,
+        channel,
+        case
+            when canvas_id is not null then 'canvas'
+            when campaign_id is not null then 'campaign'
+        end as campaign_type,
+        coalesce(canvas_id, campaign_id) as campaign_or_canvas_id,
+        max(coalesce(canvas_name, campaign_name)) as campaign_or_canvas_name,
+        {{ outbound_events.funnel_counts_and_rates() }}
+    from messages
+    group by
+        message_date,
+        provider,
+        channel,
+        case
+            when canvas_id is not null then 'canvas'
+            when campaign_id is not null then 'campaign'
+        end,
+        coalesce(canvas_id, campaign_id)
+),
+
+final as (
+    select
+        {{ dbt.hash(dbt.concat([
+            dbt.cast('message_date', dbt.type_string()), "'|'", 'provider', "'|'",
+            "coalesce(channel, '')", "'|'", "coalesce(campaign_type, '')", "'|'",
+            "coalesce(campaign_or_canvas_id, '')"
+        ])) }} as funnel_day_key,
+        *
+    from grouped
+)
+
+select * from final

@@ -1,0 +1,98 @@
+{#- One row per message sent to one user (message_key): the first time of every
+    stage, stage flags, open and click counts, time to open and to click. -#}
+with
+
+messages as (
+    select * from {{ ref('int_messages_aggregated') }}
+),
+
+channels as (
+    select * from {{ ref('int_channels_profiled') }}
+),
+
+conversions as (
+    select
+        message_key,
+        min(converted_at) as converted_at,
+        count(*) as conversion_count
+    from {{ ref('int_conversions_attributed') }}
+    group by message_key
+),
+
+joined as (
+    select
+        messages.*,
+        channels.reports_sends,
+        channels.reports_deliveries,
+        conversions.converted_at,
+        coalesce(conversions.conversion_count, 0) as conversion_count
+    from messages
+    left join channels
+        on
+            messages.provider = channels.provider
+            and coalesce(messages.channel, '') = coalesce(channels.channel, '')
+    left join conversions
+        on messages.message_key = conversions.message_key
+),
+
+final as (
+    select
+        message_key,
+        provider,
+        channel,
+        user_id,
+        external_user_id,
+        campaign_id,
+        campaign_name,
+        message_variation_id,
+        canvas_id,
+        canvas_name,
+        canvas_variation_id,
+        canvas_step_id,
+        canvas_step_name,
+        dispatch_id,
+        send_id,
+        message_id,
+        first_event_at,
+        first_sent_at,
+        first_delivered_at,
+        first_opened_at,
+        first_clicked_at,
+        converted_at,
+        bounced_at,
+        case
+            when has_hard_bounce then 'hard'
+            when has_soft_bounce then 'soft'
+            when has_unknown_bounce then 'unknown'
+        end as bounce_type,
+        failed_at,
+        unsubscribed_at,
+        spam_reported_at,
+        open_count,
+        click_count,
+        conversion_count,
+        event_count,
+        {{ dbt.datediff('first_sent_at', 'first_opened_at', 'second') }}
+            as seconds_to_open,
+        {{ dbt.datediff('first_sent_at', 'first_clicked_at', 'second') }}
+            as seconds_to_click,
+        cast(coalesce(first_sent_at, first_event_at) as date) as message_date,
+        first_sent_at is not null as is_sent,
+        first_delivered_at is not null as is_delivered,
+        case
+            when reports_deliveries then first_delivered_at is not null
+            when reports_sends then first_sent_at is not null
+            else true
+        end as is_reached,
+        first_opened_at is not null or first_clicked_at is not null as is_opened,
+        first_opened_at is null and first_clicked_at is not null as is_open_inferred,
+        first_clicked_at is not null as is_clicked,
+        converted_at is not null as is_converted,
+        bounced_at is not null as is_bounced,
+        failed_at is not null as is_failed,
+        unsubscribed_at is not null as is_unsubscribed,
+        spam_reported_at is not null as is_spam_reported
+    from joined
+)
+
+select * from final
