@@ -1,6 +1,6 @@
 {#- Good events with their canonical `event_type`, `channel` and `bounce_type` from
-    the mapping seeds, the key that identifies copies of one event (`dedup_key`), the
-    message they belong to (`message_key`) and whether they are a conversion goal. -#}
+    the mapping seeds, the message they belong to (`message_key`) and whether they are
+    a conversion goal. -#}
 
 {#- The provider's own identifier of the message, by the rule in SPEC §6: Braze
     dispatch_id with the campaign variation or Canvas step, else send_id; the
@@ -14,9 +14,6 @@
     dbt.concat(["'campaign:'", "coalesce(canvas_step_id, campaign_id, canvas_id)", "':'",
                 "\n            coalesce(canvas_variation_id, message_variation_id, '')"]),
 ] -%}
-{%- set content_key = dbt.concat([
-    "'content:'", dbt.hash(dbt.concat(['user_id', "'|'", outbound_events.json_minify('event_json')]))
-]) -%}
 {%- set message_key_parts = dbt.concat([
     'provider', "'|'", 'user_id', "'|'", "coalesce(channel, '')", "'|'", 'message_identifier'
 ]) -%}
@@ -80,11 +77,7 @@ keyed as (
         *,
         coalesce(
             {{ message_identifier_candidates | join(',\n            ') }}
-        ) as message_identifier,
-        coalesce(
-            provider_event_id,
-            {{ content_key }}
-        ) as dedup_key
+        ) as message_identifier
     from mapped
 ),
 

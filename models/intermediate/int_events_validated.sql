@@ -1,19 +1,40 @@
 {#- Every staged event with the reason it cannot become an event, if any
-    (`rejection_reason`, null for good events). The first failing check wins. -#}
+    (`rejection_reason`, null for good events; the first failing check wins), its
+    `record_id` (lineage), and for good events the key shared by copies of one event
+    (`dedup_key`) and the event's stable `event_id`.
+    Incremental: each run processes the raw records landed since the latest one already
+    here, minus the lookback window; records are keyed by `record_id`, so reprocessing a
+    record replaces it with the same row (delete+insert). -#}
+{{ config(
+    materialized='incremental',
+    unique_key='record_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+) }}
 {%- set min_valid_timestamp = outbound_events.sql_string(var('outbound_events__min_valid_timestamp')) -%}
 {%- set latest_valid_timestamp = dbt.dateadd(
     'hour', var('outbound_events__future_tolerance_hours') | int, 'loaded_at'
 ) -%}
+{#- Copies of one event: the provider's event id where it sends one (Braze `id`,
+    Customer.io `messageId`); else the same user and the same event JSON (CrossEngage,
+    ActivatePro, Outbound send no event id). -#}
+{%- set content_key = dbt.concat([
+    "'content:'", dbt.hash(dbt.concat(['user_id', "'|'", outbound_events.json_minify('event_json')]))
+]) -%}
 
 with
 
 unioned as (
     select * from {{ ref('int_events_unioned') }}
+    {%- if is_incremental() %}
+    where loaded_at >= {{ outbound_events.incremental_window_start(this) }}
+    {%- endif %}
 ),
 
 validated as (
     select
         *,
+        {{ outbound_events.record_id() }} as record_id,
         case
             when parse_error is not null then parse_error
             when provider_event_name is null then 'missing_event_name'
@@ -27,6 +48,24 @@ validated as (
             when occurred_at > {{ latest_valid_timestamp }} then 'timestamp_out_of_range'
         end as rejection_reason
     from unioned
+),
+
+keyed as (
+    select
+        *,
+        case
+            when rejection_reason is null then coalesce(provider_event_id, {{ content_key }})
+        end as dedup_key
+    from validated
+),
+
+final as (
+    select
+        *,
+        case
+            when dedup_key is not null then {{ dbt.hash(dbt.concat(['provider', "'|'", 'dedup_key'])) }}
+        end as event_id
+    from keyed
 )
 
-select * from validated
+select * from final

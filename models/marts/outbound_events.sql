@@ -1,8 +1,58 @@
-{#- The fact table: one row per distinct engagement event of every provider. -#}
+{#- The fact table: one row per distinct engagement event of every provider.
+    Copies of one event (same event_id) collapse to the first one landed (earliest
+    load, then file and position); copies_received counts them.
+    Incremental (delete+insert on event_id): a run rebuilds only the events that have
+    a copy among the records landed since the latest one already here (minus the
+    lookback window), from all their copies, so late events and late duplicates give
+    the same rows as a full refresh. Changing the mapping seeds needs a full refresh. -#}
+{{ config(
+    materialized='incremental',
+    unique_key='event_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+) }}
+
+-- depends_on: {{ ref('int_events_validated') }}
+
 with
 
+mapped_events as (
+    select * from {{ ref('int_events_mapped') }}
+),
+
+{% if is_incremental() %}
+events_with_new_copies as (
+    select distinct event_id
+    from {{ ref('int_events_validated') }}
+    where
+        event_id is not null
+        and loaded_at >= {{ outbound_events.incremental_window_start(this) }}
+),
+
+candidate_copies as (
+    select * from mapped_events
+    where event_id in (select event_id from events_with_new_copies)
+),
+{% else %}
+candidate_copies as (
+    select * from mapped_events
+),
+{% endif %}
+
+copies_ranked as (
+    select
+        *,
+        row_number() over (
+            partition by event_id
+            order by loaded_at asc, load_id asc, source_file asc, source_position asc, event_position asc
+        ) as copy_number,
+        count(*) over (partition by event_id) as copies_received
+    from candidate_copies
+),
+
 events as (
-    select * from {{ ref('int_events_deduplicated') }}
+    select * from copies_ranked
+    where copy_number = 1
 ),
 
 final as (
@@ -62,7 +112,8 @@ final as (
         source_file,
         source_position,
         event_position,
-        load_id
+        load_id,
+        record_id
     from events
 )
 
