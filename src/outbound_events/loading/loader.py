@@ -1,0 +1,168 @@
+"""One `load` invocation: find the files, land each new one, all in one transaction."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from outbound_events.loading.avro_files import land_avro_file
+from outbound_events.loading.json_files import land_json_file
+from outbound_events.loading.outcome import (
+    FileOutcome,
+    LoadContext,
+    Reason,
+    describe_error,
+)
+from outbound_events.loading.providers import PROVIDERS, FileFormat, Provider
+from outbound_events.loading.sources import (
+    READ_ERRORS,
+    SourceFile,
+    find_files,
+    fingerprint,
+)
+from outbound_events.loading.warehouse import (
+    FileKey,
+    already_loaded,
+    ensure_tables,
+    record_file,
+)
+
+
+class UnknownProviderError(ValueError):
+    """A provider key the loader does not know."""
+
+
+class LoadFailedError(RuntimeError):
+    """A load failed part-way and was rolled back: the warehouse is as it was."""
+
+
+@dataclass
+class LoadSummary:
+    provider: str
+    load_id: str
+    files_loaded: int = 0
+    records_landed: int = 0
+    records_rejected: int = 0
+    files_skipped: int = 0
+
+    def line(self) -> str:
+        """One line: files loaded (every new file, also one whose content was
+        rejected), records landed, rejections, files skipped as already loaded."""
+        return (
+            f"{self.provider}: {_count(self.files_loaded, 'file')} loaded, "
+            f"{_count(self.records_landed, 'record')} landed, {self.records_rejected:,} rejected, "
+            f"{_count(self.files_skipped, 'file')} skipped as already loaded "
+            f"(load id {self.load_id})"
+        )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
+def provider_for(key: str) -> Provider:
+    try:
+        return PROVIDERS[key]
+    except KeyError:
+        known = ", ".join(PROVIDERS)
+        raise UnknownProviderError(f"unknown provider {key!r} (known: {known})") from None
+
+
+def files_to_load(provider: Provider, paths: Iterable[Path]) -> list[SourceFile]:
+    """The provider's files at `paths` (see sources.find_files)."""
+    return find_files(paths, provider)
+
+
+def new_context(provider: Provider) -> LoadContext:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    load_id = f"load-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    return LoadContext(provider.key, load_id, now)
+
+
+def load_files(
+    provider: Provider,
+    files: Sequence[SourceFile],
+    database: Path,
+    on_file_done: Callable[[SourceFile], None] | None = None,
+) -> LoadSummary:
+    """Land `files` into the warehouse `database` in one transaction. Files whose
+    content was loaded before are skipped; file-level problems land in
+    raw.load_rejections. Anything else that goes wrong rolls the whole load back (a
+    warehouse file the load created is removed again) and raises LoadFailedError
+    naming the file."""
+    context = new_context(provider)
+    summary = LoadSummary(provider.key, context.load_id)
+    created = [path for path in _database_files(database) if not path.exists()]
+    try:
+        connection = duckdb.connect(str(database))
+    except duckdb.Error as error:
+        raise LoadFailedError(f"cannot open the warehouse {database}: {error}") from error
+    current: SourceFile | None = None
+    try:
+        connection.execute("begin transaction")
+        ensure_tables(connection)
+        loaded = already_loaded(connection, provider)
+        for current in files:
+            _load_file(connection, context, provider, current, loaded, summary)
+            if on_file_done is not None:
+                on_file_done(current)
+        current = None
+        connection.execute("commit")
+    except BaseException as error:
+        _abandon(connection, created)
+        if not isinstance(error, Exception):
+            raise
+        where = f" while loading {current.source_file}" if current else ""
+        raise LoadFailedError(
+            f"load failed{where}: {describe_error(error)}; nothing was written to {database}"
+        ) from error
+    connection.close()
+    return summary
+
+
+def _load_file(
+    connection: duckdb.DuckDBPyConnection,
+    context: LoadContext,
+    provider: Provider,
+    file: SourceFile,
+    loaded: set[FileKey],
+    summary: LoadSummary,
+) -> None:
+    try:
+        digest = fingerprint(file)
+    except READ_ERRORS as error:
+        digest = None
+        outcome = FileOutcome.rejected(Reason.UNREADABLE_FILE, describe_error(error))
+    else:
+        key = FileKey.of(file, digest)
+        if key in loaded:
+            summary.files_skipped += 1
+            return
+        land = land_avro_file if provider.file_format is FileFormat.AVRO else land_json_file
+        outcome = land(connection, context, provider, file)
+        loaded.add(key)
+    record_file(connection, context, file, digest, outcome.records_landed, outcome.rejections)
+    summary.files_loaded += 1
+    summary.records_landed += outcome.records_landed
+    summary.records_rejected += len(outcome.rejections)
+
+
+def _database_files(database: Path) -> list[Path]:
+    return [database, database.with_name(database.name + ".wal")]
+
+
+def _abandon(connection: duckdb.DuckDBPyConnection, created: list[Path]) -> None:
+    """Roll back, close, and remove the warehouse files this load created."""
+    with contextlib.suppress(duckdb.Error):  # no transaction open: it failed to begin or commit
+        connection.execute("rollback")
+    connection.close()
+    for path in created:
+        if path.exists():
+            os.remove(path)

@@ -1,0 +1,164 @@
+"""The loader's tables in the `raw` schema and the statements that write them.
+
+Every statement is a constant of this module or built from identifiers of
+providers.PROVIDERS; values (file paths, file contents, ids) are always bound
+parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+
+from outbound_events.loading.outcome import LoadContext, Rejection
+from outbound_events.loading.providers import PROVIDERS, FileFormat, Provider
+from outbound_events.loading.sources import Fingerprint, SourceFile
+
+SCHEMA = "raw"
+LINEAGE_COLUMNS = (
+    "source_file varchar, source_position bigint, load_id varchar, loaded_at timestamp"
+)
+# Payloads are long JSON texts: zstd keeps them several times smaller than DuckDB's
+# default string compression and is quicker to write.
+PAYLOAD_COLUMN = "payload varchar using compression zstd"
+
+LOAD_REJECTIONS_DDL = f"""
+create table if not exists {SCHEMA}.load_rejections (
+    provider varchar, {LINEAGE_COLUMNS}, rejection_reason varchar, raw_text varchar
+)"""
+
+LOADED_FILES_DDL = f"""
+create table if not exists {SCHEMA}.loaded_files (
+    provider varchar, source_file varchar, file_sha256 varchar, file_bytes bigint,
+    load_id varchar, loaded_at timestamp, records_landed bigint, records_rejected bigint
+)"""
+
+
+def provider_table_ddl(provider: Provider) -> str:
+    event_type = "event_type varchar, " if provider.file_format is FileFormat.AVRO else ""
+    return (
+        f"create table if not exists {SCHEMA}.{provider.table} "
+        f"({event_type}{LINEAGE_COLUMNS}, {PAYLOAD_COLUMN})"
+    )
+
+
+def ensure_tables(connection: duckdb.DuckDBPyConnection) -> None:
+    """Create the `raw` schema, every provider's raw table, raw.load_rejections and
+    raw.loaded_files where they are missing (so a build works after loading any one
+    provider). Existing tables, e.g. from the sample seeds, are kept as they are."""
+    connection.execute(f"create schema if not exists {SCHEMA}")
+    for provider in PROVIDERS.values():
+        connection.execute(provider_table_ddl(provider))
+    connection.execute(LOAD_REJECTIONS_DDL)
+    connection.execute(LOADED_FILES_DDL)
+
+
+@dataclass(frozen=True)
+class FileKey:
+    """What makes a file already loaded: its content, and for an empty file (every
+    empty file has the same SHA-256) also its path."""
+
+    sha256: str
+    source_file: str | None
+
+    @classmethod
+    def of(cls, file: SourceFile, fingerprint: Fingerprint) -> FileKey:
+        return cls(fingerprint.sha256, None if fingerprint.size else file.source_file)
+
+
+def already_loaded(connection: duckdb.DuckDBPyConnection, provider: Provider) -> set[FileKey]:
+    """Keys of the provider's files that an earlier load landed and whose rows are all
+    still in the raw tables. A file whose rows were removed since (e.g. the raw tables
+    were replaced by `outbound-events sample`) counts as not loaded, so it lands again."""
+    rows = connection.execute(
+        f"""
+        with landed as (
+            select load_id, source_file, count(*) as records
+            from {SCHEMA}.{provider.table}
+            group by all
+        ),
+        rejected as (
+            select load_id, source_file, count(*) as records
+            from {SCHEMA}.load_rejections
+            where provider = $provider
+            group by all
+        )
+        select files.file_sha256, files.file_bytes, files.source_file
+        from {SCHEMA}.loaded_files as files
+        left join landed using (load_id, source_file)
+        left join rejected using (load_id, source_file)
+        where files.provider = $provider
+            and files.records_landed = coalesce(landed.records, 0)
+            and files.records_rejected = coalesce(rejected.records, 0)
+        """,
+        {"provider": provider.key},
+    ).fetchall()
+    return {FileKey(sha256, None if size else source_file) for sha256, size, source_file in rows}
+
+
+def record_file(
+    connection: duckdb.DuckDBPyConnection,
+    context: LoadContext,
+    file: SourceFile,
+    fingerprint: Fingerprint | None,
+    records_landed: int,
+    rejections: Sequence[Rejection],
+) -> None:
+    """Write the file's rejections and, when its content could be read, its
+    bookkeeping row (a file that could not even be read is tried again next time)."""
+    for rejection in rejections:
+        connection.execute(
+            f"insert into {SCHEMA}.load_rejections "
+            "(provider, source_file, source_position, load_id, loaded_at, rejection_reason, "
+            "raw_text) values (?, ?, ?, ?, ?, ?, ?)",
+            [
+                context.provider,
+                file.source_file,
+                rejection.source_position,
+                context.load_id,
+                context.loaded_at,
+                rejection.reason.value,
+                rejection.raw_text,
+            ],
+        )
+    if fingerprint is None:
+        return
+    connection.execute(
+        f"insert into {SCHEMA}.loaded_files "
+        "(provider, source_file, file_sha256, file_bytes, load_id, loaded_at, "
+        "records_landed, records_rejected) values (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            context.provider,
+            file.source_file,
+            fingerprint.sha256,
+            fingerprint.size,
+            context.load_id,
+            context.loaded_at,
+            records_landed,
+            len(rejections),
+        ],
+    )
+
+
+# Name under which an Arrow table of records is visible to DuckDB while inserted.
+BATCH_VIEW = "outbound_events_loader_batch"
+
+
+@contextmanager
+def registered(connection: duckdb.DuckDBPyConnection, table: pa.Table) -> Iterator[str]:
+    """Make an Arrow table readable as BATCH_VIEW for the time of the block."""
+    connection.register(BATCH_VIEW, table)
+    try:
+        yield BATCH_VIEW
+    finally:
+        connection.unregister(BATCH_VIEW)
+
+
+def inserted_count(result: duckdb.DuckDBPyConnection) -> int:
+    """Rows an INSERT wrote (DuckDB returns them as its single result value)."""
+    row = result.fetchone()
+    return int(row[0]) if row else 0
