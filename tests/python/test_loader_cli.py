@@ -1,0 +1,163 @@
+"""`outbound-events load` as a command: errors, idempotency and atomicity."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from fixtures.loader_files import RAW_TABLES, load, query, snapshot, summary, write_text
+from outbound_events.cli import cli
+from outbound_events.loading import loader
+
+LINES = ['{"user_id":"u1","event":"a"}', '{"user_id":"u2","event":"b"}', '{"user_id":"u3"}']
+
+
+@pytest.fixture()
+def database(tmp_path: Path) -> Path:
+    return tmp_path / "warehouse.duckdb"
+
+
+@pytest.fixture()
+def export(tmp_path: Path) -> Path:
+    """Three files of one export: 3 + 2 + 1 records."""
+    folder = tmp_path / "export"
+    write_text(folder / "day1.ndjson", "\n".join(LINES))
+    write_text(folder / "day2.json", "[" + ",".join(LINES[:2]) + "]")
+    write_text(folder / "more" / "day3.jsonl.gz", LINES[2], compress=True)
+    return folder
+
+
+def test_help_explains_the_load_command():
+    result = CliRunner().invoke(cli, ["load", "--help"])
+    assert result.exit_code == 0
+    for text in ["--provider", "braze", "customerio", "PATH", "raw.load_rejections"]:
+        assert text in result.output
+
+
+def test_an_unknown_provider_is_an_error_that_names_it(tmp_path, database, export):
+    result = load(database, "mailchimp", export)
+    assert result.exit_code != 0
+    assert "mailchimp" in result.output
+    assert not database.exists()
+
+
+def test_a_path_that_does_not_exist_is_an_error_that_names_it(tmp_path, database, export):
+    missing = tmp_path / "no" / "such-export"
+    result = load(database, "outbound", export, missing)
+    assert result.exit_code != 0
+    assert str(missing) in result.output
+    assert not database.exists()
+
+
+def test_the_installed_command_exits_non_zero_for_a_missing_path(tmp_path, database):
+    completed = subprocess.run(
+        [sys.executable, "-m", "outbound_events.cli", "load", "-p", "braze", str(tmp_path / "x")],
+        capture_output=True,
+        text=True,
+        env={"OUTBOUND_EVENTS_DB": str(database), "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+    assert completed.returncode != 0
+    assert str(tmp_path / "x") in completed.stderr
+
+
+def test_loading_one_provider_creates_every_raw_table(database, export):
+    assert load(database, "outbound", export).exit_code == 0
+    tables = query(
+        database, "select table_name from duckdb_tables() where schema_name = 'raw' order by all"
+    )
+    assert [name for (name,) in tables] == sorted(RAW_TABLES)
+    assert query(database, "select count(*) from raw.braze__events") == [(0,)]
+
+
+def test_a_second_load_of_the_same_folder_adds_nothing(database, export):
+    first = load(database, "outbound", export)
+    assert first.exit_code == 0, first.output
+    assert first.output.startswith(
+        "outbound: 3 files loaded, 6 records landed, 0 rejected, 0 files skipped as already loaded"
+    )
+    before = snapshot(database)
+    second = load(database, "outbound", export)
+    assert second.exit_code == 0, second.output
+    assert second.output.startswith(
+        "outbound: 0 files loaded, 0 records landed, 0 rejected, 3 files skipped as already loaded"
+    )
+    assert snapshot(database) == before
+    assert query(database, "select sum(records_landed), count(*) from raw.loaded_files") == [(6, 3)]
+
+
+def test_the_same_content_under_another_name_is_skipped(tmp_path, database, export):
+    write_text(tmp_path / "copy" / "day1-again.ndjson", (export / "day1.ndjson").read_text())
+    result = load(database, "outbound", export, tmp_path / "copy")
+    assert summary(result) == (3, 6, 0, 1)
+
+
+def test_a_changed_file_is_loaded_again(database, export):
+    assert load(database, "outbound", export).exit_code == 0
+    write_text(export / "day1.ndjson", "\n".join([*LINES, '{"user_id":"u4"}']))
+    result = load(database, "outbound", export)
+    assert summary(result) == (1, 4, 0, 2)
+
+
+def test_the_same_file_for_another_provider_is_loaded(database, export):
+    assert load(database, "outbound", export).exit_code == 0
+    result = load(database, "customerio", export)
+    assert summary(result) == (3, 6, 0, 0)
+
+
+def test_a_file_whose_rows_were_removed_from_raw_is_loaded_again(database, export):
+    # e.g. `outbound-events sample` replaced the raw tables with the sample seeds
+    assert load(database, "outbound", export).exit_code == 0
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("delete from raw.outbound__events where source_file like '%day2.json'")
+    result = load(database, "outbound", export)
+    assert summary(result) == (1, 2, 0, 2)
+
+
+def test_a_load_that_fails_part_way_leaves_the_warehouse_as_it_was(
+    tmp_path, database, export, monkeypatch
+):
+    assert load(database, "outbound", export).exit_code == 0
+    write_text(tmp_path / "new" / "a.ndjson", '{"user_id":"n1"}')
+    write_text(tmp_path / "new" / "b.ndjson", '{"user_id":"n2"}')
+    write_text(tmp_path / "new" / "c.avro", b"")  # not picked for outbound
+    write_text(tmp_path / "new" / "empty.json", "")
+    before = snapshot(database)
+    land = loader.land_json_file
+
+    def land_then_fail(connection, context, provider, file):
+        outcome = land(connection, context, provider, file)  # a.ndjson lands, then b fails
+        if file.path.name == "b.ndjson":
+            raise RuntimeError("disk on fire")
+        return outcome
+
+    monkeypatch.setattr(loader, "land_json_file", land_then_fail)
+    result = load(database, "outbound", tmp_path / "new")
+    assert result.exit_code == 1
+    assert str(tmp_path / "new" / "b.ndjson") in result.output
+    assert "disk on fire" in result.output
+    assert snapshot(database) == before
+
+
+def test_a_failed_first_load_leaves_no_warehouse_file(tmp_path, database, export, monkeypatch):
+    def fail(connection, context, provider, file):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(loader, "land_json_file", fail)
+    result = load(database, "outbound", export)
+    assert result.exit_code == 1 and "boom" in result.output
+    assert not database.exists()
+    assert not Path(f"{database}.wal").exists()
+
+
+def test_a_folder_without_matching_files_loads_nothing(tmp_path, database):
+    write_text(tmp_path / "only" / "notes.txt", "nothing to load")
+    result = load(database, "braze", tmp_path / "only")
+    assert result.exit_code == 0
+    assert "no braze files found" in result.output
+    assert "braze: 0 files loaded, 0 records landed, 0 rejected" in result.output
