@@ -34,8 +34,8 @@ aggregated as (
         min(case when event_type in ('rejection', 'delivery_failure') then occurred_at end) as failed_at,
         min(case when event_type = 'unsubscribe' then occurred_at end) as unsubscribed_at,
         min(case when event_type = 'spam_report' then occurred_at end) as spam_reported_at,
-        sum(case when event_type in ('open', 'impression') then 1 else 0 end) as open_count,
-        sum(case when event_type = 'click' then 1 else 0 end) as click_count,
+        {{ outbound_events.count_if("event_type in ('open', 'impression')") }} as open_count,
+        {{ outbound_events.count_if("event_type = 'click'") }} as click_count,
         count(*) as event_count
     from message_events
     group by message_key, provider, channel, user_id

@@ -1,0 +1,140 @@
+{#- Per provider and load: what came in and where it went. Nothing is lost when
+    records_in = events_out + duplicates_removed + rejected (is_balanced), and every raw
+    record reached staging (raw_records = raw_records_staged). -#}
+with
+
+{% for provider in outbound_events.providers() %}
+{{ provider }}_raw_records as (
+    select
+        '{{ provider }}' as provider,
+        load_id,
+        min(loaded_at) as loaded_at,
+        count(*) as raw_records
+    from {{ source(provider, 'events') }}
+    group by load_id
+),
+
+{% endfor %}
+raw_records as (
+    {%- for provider in outbound_events.providers() %}
+    select * from {{ provider }}_raw_records
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+file_rejections as (
+    select
+        provider,
+        load_id,
+        min(loaded_at) as loaded_at,
+        count(*) as file_rejections
+    from {{ source('loader', 'load_rejections') }}
+    group by provider, load_id
+),
+
+staged as (
+    select * from {{ ref('int_events_validated') }}
+),
+
+staged_counts as (
+    select
+        provider,
+        load_id,
+        count(*) as staged_records,
+        count(distinct {{ dbt.concat(['source_file', "'|'", dbt.cast('source_position', dbt.type_string())]) }})
+            as raw_records_staged
+    from staged
+    group by provider, load_id
+),
+
+survivors as (
+    select
+        event_id,
+        record_id
+    from {{ ref('outbound_events') }}
+),
+
+duplicates as (
+    select
+        staged.provider,
+        staged.load_id,
+        count(*) as duplicates_removed
+    from staged
+    inner join survivors
+        on staged.event_id = survivors.event_id
+    where staged.record_id != survivors.record_id
+    group by staged.provider, staged.load_id
+),
+
+events_out as (
+    select
+        provider,
+        load_id,
+        count(*) as events_out
+    from {{ ref('outbound_events') }}
+    group by provider, load_id
+),
+
+rejected as (
+    select
+        provider,
+        load_id,
+        count(*) as rejected
+    from {{ ref('rejected_events') }}
+    group by provider, load_id
+),
+
+loads as (
+    select provider, load_id, loaded_at from raw_records
+    union
+    select provider, load_id, loaded_at from file_rejections
+),
+
+load_times as (
+    select
+        provider,
+        load_id,
+        min(loaded_at) as loaded_at
+    from loads
+    group by provider, load_id
+),
+
+ledger as (
+    select
+        load_times.provider,
+        load_times.load_id,
+        load_times.loaded_at,
+        coalesce(raw_records.raw_records, 0) as raw_records,
+        coalesce(staged_counts.raw_records_staged, 0) as raw_records_staged,
+        coalesce(staged_counts.staged_records, 0) as staged_records,
+        coalesce(file_rejections.file_rejections, 0) as file_rejections,
+        coalesce(events_out.events_out, 0) as events_out,
+        coalesce(duplicates.duplicates_removed, 0) as duplicates_removed,
+        coalesce(rejected.rejected, 0) as rejected
+    from load_times
+    left join raw_records
+        on load_times.provider = raw_records.provider and load_times.load_id = raw_records.load_id
+    left join file_rejections
+        on load_times.provider = file_rejections.provider and load_times.load_id = file_rejections.load_id
+    left join staged_counts
+        on load_times.provider = staged_counts.provider and load_times.load_id = staged_counts.load_id
+    left join events_out
+        on load_times.provider = events_out.provider and load_times.load_id = events_out.load_id
+    left join duplicates
+        on load_times.provider = duplicates.provider and load_times.load_id = duplicates.load_id
+    left join rejected
+        on load_times.provider = rejected.provider and load_times.load_id = rejected.load_id
+),
+
+final as (
+    select
+        *,
+        staged_records + file_rejections as records_in,
+        staged_records + file_rejections = events_out + duplicates_removed + rejected
+        and raw_records = raw_records_staged as is_balanced
+    from ledger
+)
+
+select * from final
