@@ -128,6 +128,8 @@ def test_gzipped_files_of_every_shape(tmp_path, database):
     write_text(tmp_path / "b.json.gz", "[" + ",".join(FEED_ELEMENTS[:2]) + "]", compress=True)
     write_text(tmp_path / "c.jsonl.gz", NDJSON_LINES[5] + "\n", compress=True)
     write_text(tmp_path / "d.json.gz", API_BODY, compress=True)
+    # gzipped though not named so: told by its first bytes
+    write_text(tmp_path / "e.json", "[" + FEED_ELEMENTS[2] + "]", compress=True)
     result = load(database, "activatepro", tmp_path)
     assert result.exit_code == 0, result.output
     assert landed(database, "activatepro__events") == [
@@ -137,6 +139,7 @@ def test_gzipped_files_of_every_shape(tmp_path, database):
         ("b.json.gz", 2, FEED_ELEMENTS[1]),
         ("c.jsonl.gz", 1, NDJSON_LINES[5]),
         ("d.json.gz", 1, API_BODY),
+        ("e.json", 1, FEED_ELEMENTS[2]),
     ]
 
 

@@ -10,8 +10,8 @@ Shapes (see `choose_shape`):
 - `.ndjson` / `.jsonl`: one raw row per non-blank line, whatever the line holds.
 - `.json` whose text is a JSON array: one raw row per element (`source_position` =
   element index).
-- other `.json`: NDJSON when at least half its non-blank lines are valid JSON on their
-  own; else, when it starts with `{`, one raw row holding the whole text (a single,
+- other `.json`: NDJSON when at least half its first 1000 non-blank lines are valid
+  JSON on their own; else, when it starts with `{`, one raw row holding the whole text (a single,
   possibly pretty-printed object, valid or not: staging rejects an invalid one as
   `invalid_json`); else the file is rejected as `invalid_json_file`.
 
@@ -53,6 +53,8 @@ _CSV_OPTIONS = (
 _NOT_BLANK = "line is not null and not regexp_full_match(line, '[ \\t]*')"
 _ARRAY_OPTIONS = "format = 'array', maximum_object_size = 268435456"
 _COMPRESSION = {True: "gzip", False: "none"}
+# How many non-blank lines of a `.json` file tell whether it is NDJSON.
+SHAPE_SAMPLE_LINES = 1000
 
 
 def _csv_scan(gzip: bool) -> str:
@@ -227,8 +229,9 @@ def plan_file(reader: duckdb.DuckDBPyConnection, file: SourceFile) -> Plan:
 
 
 def choose_shape(head: str, non_blank_lines: int, valid_lines: int) -> str:
-    """How a `.json` file that is not a JSON array lands: `lines` (NDJSON: at least
-    half its non-blank lines are JSON on their own), `document` (starts with `{`: one
+    """How a `.json` file that is not a JSON array lands, from its first non-blank
+    lines (up to SHAPE_SAMPLE_LINES): `lines` (NDJSON: at least half of them are JSON on
+    their own), `document` (starts with `{`: one
     object, maybe pretty-printed, maybe broken) or `invalid` (anything else)."""
     if valid_lines and 2 * valid_lines >= non_blank_lines:
         return "lines"
@@ -255,7 +258,10 @@ def _read_lines(
 def _line_counts(
     reader: duckdb.DuckDBPyConnection, file: SourceFile, lines: FromDuckdbReader | FromLines
 ) -> tuple[int, int]:
-    query = "select count(*), count(*) filter (where json_valid(line)) from {} where " + _NOT_BLANK
+    query = (
+        "select count(*), count(*) filter (where json_valid(line)) "
+        f"from (select line from {{}} where {_NOT_BLANK} limit {SHAPE_SAMPLE_LINES})"
+    )
     if isinstance(lines, FromLines):
         with registered(reader, lines.lines) as view:
             row = reader.execute(query.format(view)).fetchone()
