@@ -1,27 +1,18 @@
 {#- Per provider and load: what came in and where it went. Nothing is lost when
     records_in = events_out + duplicates_removed + rejected (is_balanced), and every raw
     record reached staging (raw_records = raw_records_staged). -#}
+{%- set raw_counts = [] -%}
+{%- for provider in outbound_events.providers() -%}
+    {%- do raw_counts.append(
+        "select '" ~ provider ~ "' as provider, load_id, min(loaded_at) as loaded_at, count(*) as raw_records"
+        ~ " from " ~ source(provider, 'events') ~ " group by load_id"
+    ) -%}
+{%- endfor %}
+
 with
 
-{% for provider in outbound_events.providers() %}
-{{ provider }}_raw_records as (
-    select
-        '{{ provider }}' as provider,
-        load_id,
-        min(loaded_at) as loaded_at,
-        count(*) as raw_records
-    from {{ source(provider, 'events') }}
-    group by load_id
-),
-
-{% endfor %}
 raw_records as (
-    {%- for provider in outbound_events.providers() %}
-    select * from {{ provider }}_raw_records
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+    {{ raw_counts | join('\n    union all\n    ') }}
 ),
 
 file_rejections as (
@@ -87,9 +78,17 @@ rejected as (
 ),
 
 loads as (
-    select provider, load_id, loaded_at from raw_records
+    select
+        provider,
+        load_id,
+        loaded_at
+    from raw_records
     union
-    select provider, load_id, loaded_at from file_rejections
+    select
+        provider,
+        load_id,
+        loaded_at
+    from file_rejections
 ),
 
 load_times as (

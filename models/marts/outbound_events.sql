@@ -20,24 +20,18 @@ mapped_events as (
     select * from {{ ref('int_events_mapped') }}
 ),
 
-{% if is_incremental() %}
-events_with_new_copies as (
-    select distinct event_id
-    from {{ ref('int_events_validated') }}
-    where
-        event_id is not null
-        and loaded_at >= {{ outbound_events.incremental_window_start(this) }}
-),
-
 candidate_copies as (
     select * from mapped_events
-    where event_id in (select event_id from events_with_new_copies)
+    {%- if is_incremental() %}
+    where event_id in (
+        select validated.event_id
+        from {{ ref('int_events_validated') }} as validated
+        where
+            validated.event_id is not null
+            and validated.loaded_at >= {{ outbound_events.incremental_window_start(this) }}
+    )
+    {%- endif %}
 ),
-{% else %}
-candidate_copies as (
-    select * from mapped_events
-),
-{% endif %}
 
 copies_ranked as (
     select
