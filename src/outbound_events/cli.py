@@ -10,6 +10,7 @@ from rich.console import Console
 
 from outbound_events import dbt, loading
 from outbound_events.load_progress import file_progress
+from outbound_events.loading.warehouse import missing_tables
 from outbound_events.project import ProjectNotFoundError, warehouse_path
 from outbound_events.summary import print_summary
 
@@ -83,6 +84,14 @@ def load(provider: str, paths: tuple[Path, ...]) -> None:
 @cli.command()
 def build() -> None:
     """Run the dbt build (models and tests) on the data loaded into raw."""
+    database = warehouse_path()
+    missing = missing_tables(database)
+    if missing:
+        raise click.ClickException(
+            f"{database} has no {', '.join(missing)}: nothing has been loaded there yet. "
+            "Run `outbound-events load --provider <key> PATH` first (or "
+            "`outbound-events sample` for the bundled sample)."
+        )
     dbt.build_loaded()
     print_summary(warehouse_path(), Console())
 

@@ -50,3 +50,13 @@ def test_a_failing_command_exits_non_zero_with_a_message(tmp_path):
     )
     assert completed.returncode == 1
     assert "holds no dbt_project.yml" in completed.stderr
+
+
+def test_build_without_loaded_data_says_what_to_do(tmp_path, monkeypatch):
+    database = tmp_path / "empty.duckdb"
+    monkeypatch.setenv("OUTBOUND_EVENTS_DB", str(database))
+    result = CliRunner().invoke(cli, ["build"])
+    assert result.exit_code == 1
+    assert "nothing has been loaded there yet" in result.output
+    assert "raw.braze__events" in result.output
+    assert not database.exists()

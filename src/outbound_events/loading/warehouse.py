@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -162,3 +163,22 @@ def inserted_count(result: duckdb.DuckDBPyConnection) -> int:
     """Rows an INSERT wrote (DuckDB returns them as its single result value)."""
     row = result.fetchone()
     return int(row[0]) if row else 0
+
+
+def missing_tables(database: Path) -> list[str]:
+    """The raw tables a build reads that `database` does not have (all of them when the
+    file does not exist)."""
+    wanted = [f"{SCHEMA}.{provider.table}" for provider in PROVIDERS.values()]
+    wanted.append(f"{SCHEMA}.load_rejections")
+    if not database.exists():
+        return wanted
+    with duckdb.connect(str(database), read_only=True) as connection:
+        present = {
+            f"{schema}.{table}"
+            for schema, table in connection.execute(
+                "select table_schema, table_name from information_schema.tables "
+                "where table_schema = ?",
+                [SCHEMA],
+            ).fetchall()
+        }
+    return [table for table in wanted if table not in present]
