@@ -27,7 +27,7 @@ with
 unioned as (
     select * from {{ ref('int_events_unioned') }}
     {%- if is_incremental() %}
-    where loaded_at >= {{ outbound_events.incremental_window_start(this) }}
+    where loaded_at >= {{ outbound_events.incremental_window_start_literal(this) }}
     {%- endif %}
 ),
 

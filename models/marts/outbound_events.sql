@@ -28,7 +28,7 @@ candidate_copies as (
         from {{ ref('int_events_validated') }} as validated
         where
             validated.event_id is not null
-            and validated.loaded_at >= {{ outbound_events.incremental_window_start(this) }}
+            and validated.loaded_at >= {{ outbound_events.incremental_window_start_literal(this) }}
     )
     {%- endif %}
 ),
