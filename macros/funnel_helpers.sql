@@ -42,7 +42,9 @@
     (SPEC §6). Rates are fractions in [0, 1], null when their denominator is 0; a
     rate's numerator counts only messages that are also in its denominator (e.g.
     open_rate = reached messages that were opened / reached messages), which is the
-    definition of SPEC §6 when no event is missing and stays within [0, 1] when one is. -#}
+    definition of SPEC §6 when no event is missing and stays within [0, 1] when one is.
+    delivery_rate counts only messages on channels whose provider reports deliveries:
+    it is null, not 0, for e.g. Braze push, which reports none. -#}
 {% macro funnel_counts_and_rates() -%}
         count(*) as messages,
         {{ outbound_events.count_if('is_sent') }} as sent,
@@ -58,7 +60,10 @@
         {{ outbound_events.count_if('is_spam_reported') }} as spam_reported,
         cast(sum(open_count) as {{ dbt.type_bigint() }}) as total_opens,
         cast(sum(click_count) as {{ dbt.type_bigint() }}) as total_clicks,
-        {{ outbound_events.ratio(outbound_events.count_if('is_sent and is_delivered'), outbound_events.count_if('is_sent')) }} as delivery_rate,
+        {{ outbound_events.ratio(
+            outbound_events.count_if('is_sent and is_delivered and is_delivery_reported'),
+            outbound_events.count_if('is_sent and is_delivery_reported')
+        ) }} as delivery_rate,
         {{ outbound_events.ratio(outbound_events.count_if('is_reached and is_opened'), outbound_events.count_if('is_reached')) }} as open_rate,
         {{ outbound_events.ratio(outbound_events.count_if('is_reached and is_clicked'), outbound_events.count_if('is_reached')) }} as click_rate,
         {{ outbound_events.ratio(outbound_events.count_if('is_opened and is_clicked'), outbound_events.count_if('is_opened')) }} as click_to_open_rate,

@@ -79,6 +79,7 @@ final as (
         cast(coalesce(first_sent_at, first_event_at) as date) as message_date,
         first_sent_at is not null as is_sent,
         first_delivered_at is not null as is_delivered,
+        coalesce(reports_deliveries, false) as is_delivery_reported,
         case
             when reports_deliveries then first_delivered_at is not null
             when reports_sends then first_sent_at is not null

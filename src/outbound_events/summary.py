@@ -90,7 +90,7 @@ def funnel_table(database: Path) -> Table:
         title="funnel per provider and channel (marts.engagement_funnel_by_channel)",
         caption="counts are messages: sent, delivered, opened, clicked, converted; rates "
         "are over reached messages (delivered where the provider reports deliveries on the "
-        "channel, else sent); - = no denominator",
+        "channel, else sent); - = no denominator, or deliveries not reported",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
         collapse_padding=True,

@@ -83,6 +83,7 @@ def messages_from_events(events: pd.DataFrame) -> pd.DataFrame:
 
     messages["is_sent"] = messages["sent_at"].notna()
     messages["is_delivered"] = messages["delivered_at"].notna()
+    messages["is_delivery_reported"] = reports_deliveries
     messages["is_reached"] = [
         delivered if by_delivery else (sent if by_send else True)
         for delivered, sent, by_delivery, by_send in zip(
@@ -164,6 +165,8 @@ def daily_funnel(messages: pd.DataFrame) -> pd.DataFrame:
         )  # fmt: skip
         for rate, (numerator, denominator) in RATES.items():
             base = group[group[denominator]]
+            if rate == "delivery_rate":  # only where the provider reports deliveries
+                base = base[base["is_delivery_reported"]]
             row[rate] = None if len(base) == 0 else base[numerator].sum() / len(base)
         rows.append(row)
     return pd.DataFrame(rows)
@@ -312,3 +315,21 @@ def test_summary_prints_the_funnel(sample_warehouse, monkeypatch):
     # sent, delivered, opened, clicked, converted, then rates
     assert funnel_lines["braze/email"] == ["4", "2", "2", "1", "1", "50%", "100%", "50%", "50%"]
     assert funnel_lines["customerio/email"] == ["0", "2", "2", "1", "0", "-", "100%", "50%", "0%"]
+
+
+def test_delivery_rate_is_null_where_deliveries_are_not_reported(sample_db):
+    rows = sample_db.execute("""
+        select provider, channel, sent, delivered, delivery_rate
+        from marts.engagement_funnel_by_channel order by provider, channel
+    """).fetchall()
+    rates = {(provider, channel): rate for provider, channel, _, _, rate in rows}
+    # Braze reports no push, webhook or content-card deliveries; ActivatePro none on email
+    for unreported in [
+        ("braze", "push"),
+        ("braze", "webhook"),
+        ("braze", "content_card"),
+        ("activatepro", "email"),
+    ]:
+        assert rates[unreported] is None, unreported
+    assert rates[("braze", "email")] == 0.5  # 2 of 4 sent (u3, u4 bounced)
+    assert rates[("braze", "sms")] == 1 / 3  # u1 of u1..u3
