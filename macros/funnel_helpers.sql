@@ -17,11 +17,10 @@
 {% macro attribution_windows() -%}
     {%- set defaults = var('outbound_events__default_attribution_window_hours') -%}
     {%- set rows = [] -%}
-    {%- for goal in var('outbound_events__conversion_goals', []) -%}
-        {%- set name = (goal.event_name if goal is mapping else goal) | trim | lower -%}
+    {%- for goal in outbound_events.conversion_goals() -%}
         {%- for channel, default_hours in defaults.items() -%}
-            {%- set hours = goal.get('window_hours', default_hours) if goal is mapping else default_hours -%}
-            {%- do rows.append("select " ~ outbound_events.sql_string(name) ~ " as goal_name, "
+            {%- set hours = default_hours if goal.window_hours is none else goal.window_hours -%}
+            {%- do rows.append("select " ~ outbound_events.sql_string(goal.name) ~ " as goal_name, "
                 ~ outbound_events.sql_string(channel) ~ " as channel, "
                 ~ (hours | float) ~ " as window_hours") -%}
         {%- endfor -%}

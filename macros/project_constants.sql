@@ -11,13 +11,24 @@
                'subscription_change', 'inbound_message']) }}
 {%- endmacro %}
 
+{#- The conversion goals of var outbound_events__conversion_goals, each as
+    {name: trimmed lower-cased event name, window_hours: its own window or none}.
+    A goal is `{event_name: X, window_hours: N}` or just the event name. -#}
+{% macro conversion_goals() -%}
+    {%- set goals = [] -%}
+    {%- for goal in var('outbound_events__conversion_goals', []) -%}
+        {%- if goal is mapping -%}
+            {%- do goals.append({'name': goal.event_name | trim | lower, 'window_hours': goal.get('window_hours')}) -%}
+        {%- else -%}
+            {%- do goals.append({'name': goal | trim | lower, 'window_hours': none}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(goals) }}
+{%- endmacro %}
+
 {#- Lower-cased names of the custom events configured as conversion goals. -#}
 {% macro conversion_goal_names() -%}
-    {%- set names = [] -%}
-    {%- for goal in var('outbound_events__conversion_goals', []) -%}
-        {%- do names.append((goal.event_name if goal is mapping else goal) | trim | lower) -%}
-    {%- endfor -%}
-    {{ return(names) }}
+    {{ return(outbound_events.conversion_goals() | map(attribute='name') | list) }}
 {%- endmacro %}
 
 {#- A SQL string literal, with quotes doubled: for values from project config. -#}

@@ -32,11 +32,7 @@ rejected as (
 
 final as (
     select
-        {{ dbt.hash(dbt.concat([
-            'provider', "'|'", 'load_id', "'|'", 'source_file', "'|'",
-            dbt.cast('source_position', dbt.type_string()), "'|'",
-            dbt.cast('event_position', dbt.type_string())
-        ])) }} as rejected_event_id,
+        {{ outbound_events.record_id() }} as rejected_event_id,
         provider,
         rejection_reason,
         source_file,

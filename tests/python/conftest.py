@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from fixtures.warehouse import warehouse_env
 from outbound_events import dbt
 
 
 @pytest.fixture(scope="session")
-def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     database = tmp_path_factory.mktemp("warehouse") / "sample.duckdb"
-    previous = os.environ.get("OUTBOUND_EVENTS_DB")
-    os.environ["OUTBOUND_EVENTS_DB"] = str(database)
-    try:
+    with warehouse_env(database):
         dbt.build_sample()
-        yield database
-    finally:
-        if previous is None:
-            os.environ.pop("OUTBOUND_EVENTS_DB", None)
-        else:
-            os.environ["OUTBOUND_EVENTS_DB"] = previous
+    return database
 
 
 @pytest.fixture()

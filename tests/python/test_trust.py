@@ -8,9 +8,7 @@ that each batch's load time is chosen by the test."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from fixtures.warehouse import warehouse_env
 from outbound_events import dbt
 
 PROVIDERS = ["braze", "crossengage", "activatepro", "outbound", "customerio"]
@@ -123,19 +122,6 @@ BATCHES: list[tuple[str, str, list[Raw]]] = [
               campaign_name=HOSTILE, bounce_reason=HOSTILE, dispatch_id=HOSTILE),
     ]),
 ]  # fmt: skip
-
-
-@contextmanager
-def warehouse_env(database: Path) -> Iterator[None]:
-    previous = os.environ.get("OUTBOUND_EVENTS_DB")
-    os.environ["OUTBOUND_EVENTS_DB"] = str(database)
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop("OUTBOUND_EVENTS_DB", None)
-        else:
-            os.environ["OUTBOUND_EVENTS_DB"] = previous
 
 
 def empty_warehouse(database: Path) -> None:
