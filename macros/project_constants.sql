@@ -4,13 +4,6 @@
     {{ return(['braze', 'crossengage', 'activatepro', 'outbound', 'customerio']) }}
 {%- endmacro %}
 
-{#- Event types that do not belong to one message sent to one user: they get no
-    `message_key`. -#}
-{% macro non_message_event_types() -%}
-    {{ return(['custom', 'conversion', 'canvas_entry', 'control_enrollment',
-               'subscription_change', 'inbound_message']) }}
-{%- endmacro %}
-
 {#- The conversion goals of var outbound_events__conversion_goals, each as
     {name: trimmed lower-cased event name, window_hours: its own window or none}.
     A goal is `{event_name: X, window_hours: N}` or just the event name. -#}

@@ -10,7 +10,13 @@
 with
 
 events as (
-    select * from {{ ref('outbound_events') }}
+    select
+        events.*,
+        coalesce(event_types.is_conversion, false) as is_provider_conversion,
+        coalesce(event_types.is_attribution_touch, false) as is_attribution_touch
+    from {{ ref('int_events_deduplicated') }} as events
+    left join {{ ref('event_types') }} as event_types
+        on events.event_type = event_types.event_type
 ),
 
 messages as (
@@ -30,7 +36,7 @@ braze_conversions as (
         canvas_id,
         occurred_at as converted_at
     from events
-    where event_type = 'conversion'
+    where is_provider_conversion
 ),
 
 braze_candidates as (
@@ -71,7 +77,7 @@ touches as (
         user_id as match_user_id,
         occurred_at as touched_at
     from events
-    where event_type in ('open', 'impression', 'click') and message_key is not null
+    where is_attribution_touch and message_key is not null
     union all
     select
         message_key,
@@ -80,7 +86,7 @@ touches as (
         occurred_at as touched_at
     from events
     where
-        event_type in ('open', 'impression', 'click')
+        is_attribution_touch
         and message_key is not null
         and external_user_id is not null
         and external_user_id != user_id

@@ -1,27 +1,10 @@
-{#- Good events with their canonical `event_type`, `channel` and `bounce_type` from
-    the mapping seeds, the message they belong to (`message_key`) and whether they are
-    a conversion goal. -#}
-
-{#- The provider's own identifier of the message, by the rule in SPEC §6: Braze
-    dispatch_id with the campaign variation or Canvas step, else send_id; the
-    provider's message id (CrossEngage/ActivatePro message_id, Customer.io email_id,
-    Braze content-card / news-feed card id); else campaign (or Canvas step) and
-    variation. -#}
-{%- set message_identifier_candidates = [
-    dbt.concat(["'dispatch:'", 'dispatch_id', "':'", "coalesce(message_variation_id, canvas_step_id, '')"]),
-    dbt.concat(["'send:'", 'send_id']),
-    dbt.concat(["'message:'", 'message_id']),
-    dbt.concat(["'campaign:'", "coalesce(canvas_step_id, campaign_id, canvas_id)", "':'",
-                "\n            coalesce(canvas_variation_id, message_variation_id, '')"]),
-] -%}
-{%- set message_key_parts = dbt.concat([
-    'provider', "'|'", 'user_id', "'|'", "coalesce(channel, '')", "'|'", 'message_identifier'
-]) -%}
-{%- set non_message_types = outbound_events.non_message_event_types() -%}
-{%- set goal_names = outbound_events.conversion_goal_names() -%}
-{%- set goal_name_list = [] -%}
-{%- for name in goal_names + ['~no goal~'] -%}
-    {%- do goal_name_list.append(outbound_events.sql_string(name)) -%}
+{#- Good events with their canonical `event_type`, `channel` and `bounce_type` (seed
+    `event_type_mapping`, free-text channels through `channel_mapping`), the funnel
+    role of their type (seed `event_types`), the message they belong to
+    (`message_key`) and whether they are a conversion goal. -#}
+{%- set goal_names = [] -%}
+{%- for name in outbound_events.conversion_goal_names() + ['~no goal~'] -%}
+    {%- do goal_names.append(outbound_events.sql_string(name)) -%}
 {%- endfor %}
 
 with
@@ -48,6 +31,10 @@ channel_mapping as (
     from {{ ref('channel_mapping') }}
 ),
 
+event_types as (
+    select * from {{ ref('event_types') }}
+),
+
 mapped as (
     select
         validated_events.*,
@@ -72,40 +59,51 @@ mapped as (
         on lower(trim(validated_events.provider_channel)) = channel_mapping.channel_key
 ),
 
-keyed as (
+{#- The provider's identifier of the message (SPEC §6): Braze dispatch_id with the
+    campaign variation or Canvas step, else send_id; the provider's message id
+    (CrossEngage / ActivatePro message_id, Customer.io email_id, Braze card id); else
+    the campaign (or Canvas step) and variation. -#}
+identified as (
     select
-        *,
+        mapped.*,
+        event_types.is_message_event,
+        event_types.is_conversion,
         coalesce(
-            {{ message_identifier_candidates | join(',\n            ') }}
+            {{ dbt.concat(["'dispatch:'", 'dispatch_id', "':'", "coalesce(message_variation_id, canvas_step_id, '')"]) }},
+            {{ dbt.concat(["'send:'", 'send_id']) }},
+            {{ dbt.concat(["'message:'", 'message_id']) }},
+            {{ dbt.concat([
+                "'campaign:'", 'coalesce(canvas_step_id, campaign_id, canvas_id)', "':'",
+                "coalesce(canvas_variation_id, message_variation_id, '')"
+            ]) }}
         ) as message_identifier
     from mapped
+    left join event_types
+        on mapped.event_type = event_types.event_type
 ),
 
-message_events_flagged as (
+messages_keyed as (
     select
         *,
         case
-            when
-                message_identifier is not null
-                and event_type not in (
-                    {%- for event_type in non_message_types %}
-                        '{{ event_type }}'{{ "," if not loop.last }}
-                    {%- endfor %}
-                )
-                then {{ message_key_parts }}
-        end as message_key_parts,
-        (
-            event_type = 'conversion'
-            or (event_type = 'custom' and lower(trim(provider_event_name)) in ({{ goal_name_list | join(', ') }}))
-        ) as is_conversion_goal
-    from keyed
+            when is_message_event and message_identifier is not null
+                then {{ dbt.concat([
+                    'provider', "'|'", 'user_id', "'|'", "coalesce(channel, '')", "'|'", 'message_identifier'
+                ]) }}
+        end as message_key_parts
+    from identified
 ),
 
 final as (
     select
         *,
-        {{ dbt.hash('message_key_parts') }} as message_key
-    from message_events_flagged
+        {{ dbt.hash('message_key_parts') }} as message_key,
+        coalesce(
+            is_conversion
+            or (event_type = 'custom' and lower(trim(provider_event_name)) in ({{ goal_names | join(', ') }})),
+            false
+        ) as is_conversion_goal
+    from messages_keyed
 )
 
 select * from final

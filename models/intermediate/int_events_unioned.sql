@@ -1,14 +1,15 @@
-{#- Every provider's staged events in one relation (identical columns, see
-    macros/staging_helpers.sql: staging_event_columns). -#}
-{%- set staged = [] -%}
+{#- Every provider's staged events in one relation: each staging model has the columns
+    its provider sends; the union gives every column to every row (null where a
+    provider has no such field). -#}
+{%- set staging_models = [] -%}
 {%- for provider in outbound_events.providers() -%}
-    {%- do staged.append('select * from ' ~ ref('stg_' ~ provider ~ '__events')) -%}
+    {%- do staging_models.append(ref('stg_' ~ provider ~ '__events')) -%}
 {%- endfor -%}
 
 with
 
 unioned as (
-    {{ staged | join('\n    union all\n    ') }}
+    {{ outbound_events.union_relations(staging_models) }}
 )
 
 select * from unioned

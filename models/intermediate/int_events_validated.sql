@@ -1,10 +1,9 @@
-{#- Every staged event with the reason it cannot become an event, if any
-    (`rejection_reason`, null for good events; the first failing check wins), its
-    `record_id` (lineage), and for good events the key shared by copies of one event
-    (`dedup_key`) and the event's stable `event_id`.
-    Incremental: each run processes the raw records landed since the latest one already
-    here, minus the lookback window; records are keyed by `record_id`, so reprocessing a
-    record replaces it with the same row (delete+insert). -#}
+{#- Every staged event with the reason it cannot become an event (`rejection_reason`,
+    null for good events; the first failing check wins), its lineage id `record_id`,
+    and for good events the key shared by copies of one event (`dedup_key`) and the
+    event's stable `event_id`.
+    Incremental: a run processes the raw records landed since the latest one already
+    here, minus the lookback window; a reprocessed record replaces its row. -#}
 {{ config(
     materialized='incremental',
     unique_key='record_id',
@@ -12,15 +11,6 @@
     on_schema_change='append_new_columns',
 ) }}
 {%- set min_valid_timestamp = outbound_events.sql_string(var('outbound_events__min_valid_timestamp')) -%}
-{%- set latest_valid_timestamp = dbt.dateadd(
-    'hour', var('outbound_events__future_tolerance_hours') | int, 'loaded_at'
-) -%}
-{#- Copies of one event: the provider's event id where it sends one (Braze `id`,
-    Customer.io `messageId`); else the same user and the same event JSON (CrossEngage,
-    ActivatePro, Outbound send no event id). -#}
-{%- set content_key = dbt.concat([
-    "'content:'", dbt.hash(dbt.concat(['user_id', "'|'", outbound_events.json_minify('event_json')]))
-]) -%}
 
 with
 
@@ -42,19 +32,29 @@ validated as (
             when raw_timestamp is null and occurred_at is null then 'missing_timestamp'
             when occurred_at is null and {{ outbound_events.is_numeric_text('raw_timestamp') }}
                 then 'timestamp_out_of_range'
-            when occurred_at is null then 'invalid_timestamp'
+            when occurred_at is null then 'timestamp_unparseable'
             when occurred_at < cast({{ min_valid_timestamp }} as {{ dbt.type_timestamp() }})
                 then 'timestamp_out_of_range'
-            when occurred_at > {{ latest_valid_timestamp }} then 'timestamp_out_of_range'
+            when occurred_at > {{ dbt.dateadd('hour', var('outbound_events__future_tolerance_hours') | int, 'loaded_at') }}
+                then 'timestamp_out_of_range'
         end as rejection_reason
     from unioned
 ),
 
+{#- Copies of one event share a dedup_key: the provider's event id where it sends one
+    (Braze `id`, Customer.io `messageId`), else the record's content hash computed by
+    the loader (canonical JSON) and the event's position in it (an API body's
+    element). A record landed without a content hash is its own event. -#}
 keyed as (
     select
         *,
         case
-            when rejection_reason is null then coalesce(provider_event_id, {{ content_key }})
+            when rejection_reason is null
+                then coalesce(
+                    provider_event_id,
+                    {{ dbt.concat(["'content:'", 'content_sha256', "':'", dbt.cast('event_position', dbt.type_string())]) }},
+                    {{ dbt.concat(["'record:'", 'record_id']) }}
+                )
         end as dedup_key
     from validated
 ),

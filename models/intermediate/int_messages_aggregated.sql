@@ -1,5 +1,5 @@
 {#- One row per message (message_key): who, which campaign or Canvas, and the first
-    time of every stage, from the message's events. -#}
+    time of every funnel stage, the stages read from the `event_types` seed. -#}
 {%- set message_attributes = [
     'external_user_id', 'campaign_id', 'campaign_name', 'message_variation_id', 'canvas_id',
     'canvas_name', 'canvas_variation_id', 'canvas_step_id', 'canvas_step_name', 'dispatch_id',
@@ -8,9 +8,29 @@
 
 with
 
-message_events as (
-    select * from {{ ref('outbound_events') }}
+events as (
+    select * from {{ ref('int_events_deduplicated') }}
     where message_key is not null
+),
+
+event_types as (
+    select * from {{ ref('event_types') }}
+),
+
+message_events as (
+    select
+        events.*,
+        event_types.is_send,
+        event_types.is_delivery,
+        event_types.is_open,
+        event_types.is_click,
+        event_types.is_bounce,
+        event_types.is_failure,
+        event_types.is_unsubscribe,
+        event_types.is_spam_report
+    from events
+    left join event_types
+        on events.event_type = event_types.event_type
 ),
 
 aggregated as (
@@ -23,19 +43,19 @@ aggregated as (
             max({{ attribute }}) as {{ attribute }},
         {%- endfor %}
         min(occurred_at) as first_event_at,
-        min(case when event_type = 'send' then occurred_at end) as first_sent_at,
-        min(case when event_type = 'delivery' then occurred_at end) as first_delivered_at,
-        min(case when event_type in ('open', 'impression') then occurred_at end) as first_opened_at,
-        min(case when event_type = 'click' then occurred_at end) as first_clicked_at,
-        min(case when event_type = 'bounce' then occurred_at end) as bounced_at,
-        max(case when event_type = 'bounce' and bounce_type = 'hard' then 1 else 0 end) = 1 as has_hard_bounce,
-        max(case when event_type = 'bounce' and bounce_type = 'soft' then 1 else 0 end) = 1 as has_soft_bounce,
-        max(case when event_type = 'bounce' and bounce_type = 'unknown' then 1 else 0 end) = 1 as has_unknown_bounce,
-        min(case when event_type in ('rejection', 'delivery_failure') then occurred_at end) as failed_at,
-        min(case when event_type = 'unsubscribe' then occurred_at end) as unsubscribed_at,
-        min(case when event_type = 'spam_report' then occurred_at end) as spam_reported_at,
-        {{ outbound_events.count_if("event_type in ('open', 'impression')") }} as open_count,
-        {{ outbound_events.count_if("event_type = 'click'") }} as click_count,
+        min(case when is_send then occurred_at end) as first_sent_at,
+        min(case when is_delivery then occurred_at end) as first_delivered_at,
+        min(case when is_open then occurred_at end) as first_opened_at,
+        min(case when is_click then occurred_at end) as first_clicked_at,
+        min(case when is_bounce then occurred_at end) as bounced_at,
+        {{ outbound_events.count_if("is_bounce and bounce_type = 'hard'") }} > 0 as has_hard_bounce,
+        {{ outbound_events.count_if("is_bounce and bounce_type = 'soft'") }} > 0 as has_soft_bounce,
+        {{ outbound_events.count_if("is_bounce and bounce_type = 'unknown'") }} > 0 as has_unknown_bounce,
+        min(case when is_failure then occurred_at end) as failed_at,
+        min(case when is_unsubscribe then occurred_at end) as unsubscribed_at,
+        min(case when is_spam_report then occurred_at end) as spam_reported_at,
+        {{ outbound_events.count_if('is_open') }} as open_count,
+        {{ outbound_events.count_if('is_click') }} as click_count,
         count(*) as event_count
     from message_events
     group by message_key, provider, channel, user_id

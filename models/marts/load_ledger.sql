@@ -1,6 +1,8 @@
 {#- Per provider and load: what came in and where it went. Nothing is lost when
     records_in = events_out + duplicates_removed + rejected (is_balanced), and every raw
-    record reached staging (raw_records = raw_records_staged). -#}
+    record reached staging (raw_records = raw_records_staged). `rejected` includes the
+    `conflicting_duplicates` (copies of an event id whose content differs from the
+    kept copy). -#}
 {%- set raw_counts = [] -%}
 {%- for provider in outbound_events.providers() -%}
     {%- do raw_counts.append(
@@ -43,15 +45,21 @@ staged_counts as (
 survivors as (
     select
         event_id,
-        record_id
-    from {{ ref('outbound_events') }}
+        record_id,
+        content_sha256
+    from {{ ref('int_events_deduplicated') }}
 ),
 
 duplicates as (
     select
         staged.provider,
         staged.load_id,
-        count(*) as duplicates_removed
+        {{ outbound_events.count_if(
+            "coalesce(staged.content_sha256, '') = coalesce(survivors.content_sha256, '')"
+        ) }} as duplicates_removed,
+        {{ outbound_events.count_if(
+            "coalesce(staged.content_sha256, '') != coalesce(survivors.content_sha256, '')"
+        ) }} as conflicting_duplicates
     from staged
     inner join survivors
         on staged.event_id = survivors.event_id
@@ -64,7 +72,7 @@ events_out as (
         provider,
         load_id,
         count(*) as events_out
-    from {{ ref('outbound_events') }}
+    from {{ ref('int_events_deduplicated') }}
     group by provider, load_id
 ),
 
@@ -111,6 +119,7 @@ ledger as (
         coalesce(file_rejections.file_rejections, 0) as file_rejections,
         coalesce(events_out.events_out, 0) as events_out,
         coalesce(duplicates.duplicates_removed, 0) as duplicates_removed,
+        coalesce(duplicates.conflicting_duplicates, 0) as conflicting_duplicates,
         coalesce(rejected.rejected, 0) as rejected
     from load_times
     left join raw_records

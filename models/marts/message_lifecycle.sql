@@ -1,13 +1,17 @@
 {#- One row per message sent to one user (message_key): the first time of every
-    stage, stage flags, open and click counts, time to open and to click. -#}
+    stage, stage flags, open and click counts, time to open and to click. Whether a
+    message was reached comes from what its provider reports on its channel (seed
+    `provider_channels`): its delivery where deliveries are reported, else its send
+    where sends are, else (e.g. Braze in-app messages) its being shown at all. A
+    provider × channel without a seed row is treated as reporting sends only. -#}
 with
 
 messages as (
     select * from {{ ref('int_messages_aggregated') }}
 ),
 
-channels as (
-    select * from {{ ref('int_channels_profiled') }}
+provider_channels as (
+    select * from {{ ref('provider_channels') }}
 ),
 
 conversions as (
@@ -22,15 +26,15 @@ conversions as (
 joined as (
     select
         messages.*,
-        channels.reports_sends,
-        channels.reports_deliveries,
+        provider_channels.reports_sends,
+        provider_channels.reports_deliveries,
         conversions.converted_at,
         coalesce(conversions.conversion_count, 0) as conversion_count
     from messages
-    left join channels
+    left join provider_channels
         on
-            messages.provider = channels.provider
-            and coalesce(messages.channel, '') = coalesce(channels.channel, '')
+            messages.provider = provider_channels.provider
+            and messages.channel = provider_channels.channel
     left join conversions
         on messages.message_key = conversions.message_key
 ),
@@ -82,7 +86,7 @@ final as (
         coalesce(reports_deliveries, false) as is_delivery_reported,
         case
             when reports_deliveries then first_delivered_at is not null
-            when reports_sends then first_sent_at is not null
+            when reports_sends or reports_sends is null then first_sent_at is not null
             else true
         end as is_reached,
         first_opened_at is not null or first_clicked_at is not null as is_opened,

@@ -20,12 +20,38 @@ rejected_records as (
     where rejection_reason is not null
 ),
 
+{#- Copies of an event id whose content differs from the copy kept (same Braze `id`
+    or Customer.io `messageId`, another user or time): a provider-side conflict, shown
+    rather than silently collapsed. -#}
+conflicting_copies as (
+    select
+        copies.provider,
+        'conflicting_duplicate' as rejection_reason,
+        copies.source_file,
+        copies.source_position,
+        copies.event_position,
+        copies.load_id,
+        copies.loaded_at,
+        copies.provider_event_name,
+        copies.user_id,
+        copies.raw_timestamp,
+        copies.event_json as raw_text
+    from {{ ref('int_events_validated') }} as copies
+    inner join {{ ref('int_events_deduplicated') }} as kept
+        on copies.event_id = kept.event_id
+    where
+        copies.record_id != kept.record_id
+        and coalesce(copies.content_sha256, '') != coalesce(kept.content_sha256, '')
+),
+
 rejected_files as (
     select * from {{ ref('stg_loader__load_rejections') }}
 ),
 
 rejected as (
     select * from rejected_records
+    union all
+    select * from conflicting_copies
     union all
     select * from rejected_files
 ),
@@ -44,7 +70,7 @@ final as (
         user_id,
         raw_timestamp,
         {{ outbound_events.pii_free_text(
-            outbound_events.truncate_text('raw_text', var('outbound_events__rejected_raw_text_max_chars') | int)
+            'substring(raw_text, 1, ' ~ (var('outbound_events__rejected_raw_text_max_chars') | int) ~ ')'
         ) }} as raw_text
     from rejected
 )

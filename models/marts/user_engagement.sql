@@ -3,7 +3,12 @@
 with
 
 events as (
-    select * from {{ ref('outbound_events') }}
+    select
+        events.*,
+        coalesce(event_types.is_engagement, false) as is_engagement
+    from {{ ref('int_events_deduplicated') }} as events
+    left join {{ ref('event_types') }} as event_types
+        on events.event_type = event_types.event_type
 ),
 
 messages as (
@@ -17,12 +22,7 @@ users as (
         max(external_user_id) as external_user_id,
         min(occurred_at) as first_event_at,
         max(occurred_at) as last_event_at,
-        max(
-            case
-                when event_type in ('open', 'impression', 'click', 'dismiss', 'inbound_message', 'conversion')
-                    then occurred_at
-            end
-        ) as last_engaged_at,
+        max(case when is_engagement then occurred_at end) as last_engaged_at,
         max(case when event_type = 'bounce' and bounce_type = 'hard' then occurred_at end) as last_hard_bounced_at
     from events
     group by provider, user_id

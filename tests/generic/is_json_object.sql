@@ -2,12 +2,5 @@
 {% test is_json_object(model, column_name) %}
     select {{ column_name }}
     from {{ model }}
-    where
-        {{ column_name }} is not null
-        and coalesce(
-            {{ outbound_events.json_kind(
-                "case when " ~ outbound_events.json_is_valid(column_name) ~ " then " ~ column_name ~ " end"
-            ) }},
-            'invalid'
-        ) != 'object'
+    where {{ column_name }} is not null and {{ outbound_events.json_kind(column_name) }} != 'object'
 {% endtest %}

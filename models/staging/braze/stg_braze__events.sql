@@ -1,6 +1,6 @@
-{#- Braze Currents message-engagement events: one raw row per Avro record, the event
-    type from the export path (`event_type=`) or the Avro record name, the record's
-    fields as flat JSON. -#}
+{#- Braze Currents events: one row per raw Avro record. The event type comes from the
+    export path (`event_type=`) or the Avro record name; the record's flat fields are
+    renamed below, and every field no column takes stays in `properties`. -#}
 {%- set fields = [
     ('provider_event_id', ['$.id']),
     ('user_id', ['$.user_id']),
@@ -41,42 +41,47 @@
 
 with
 
-raw_records as (
-    {{ outbound_events.checked_raw_records(source('braze', 'events')) }}
+source as (
+    select * from {{ source('braze', 'events') }}
 ),
 
-fields_extracted as (
+payloads_checked as (
+    select
+        *,
+        {{ outbound_events.json_kind('payload') }} as payload_kind
+    from source
+),
+
+objects_kept as (
+    select
+        *,
+        case when payload_kind = 'object' then payload end as json_payload
+    from payloads_checked
+),
+
+renamed as (
     select
         'braze' as provider,
         nullif(trim(event_type), '') as provider_event_name,
         {{ outbound_events.json_field_columns('json_payload', fields) }},
-        {{ outbound_events.unmapped_properties('json_payload', outbound_events.field_paths(fields)) }} as properties,
+        {{ outbound_events.unmapped_properties('json_payload', fields) }} as properties,
         payload as event_json,
+        content_sha256,
         source_file,
         source_position,
         cast(1 as {{ dbt.type_bigint() }}) as event_position,
         load_id,
         loaded_at,
-        parse_error
-    from raw_records
-),
-
-times_parsed as (
-    select
-        *,
-        {{ outbound_events.event_time_columns('braze', 'raw_timestamp') }}
-    from fields_extracted
+        {{ outbound_events.payload_parse_error('payload_kind') }} as parse_error
+    from objects_kept
 ),
 
 final as (
     select
-        {{ outbound_events.select_staging_event_columns(
-            'times_parsed',
-            ['provider', 'provider_event_name', 'properties', 'event_json', 'source_file',
-             'source_position', 'event_position', 'load_id', 'loaded_at', 'parse_error',
-             'occurred_at', 'timestamp_source'] + fields | map(attribute=0) | list
-        ) }}
-    from times_parsed
+        *,
+        {{ outbound_events.parse_event_timestamp('raw_timestamp') }} as occurred_at,
+        case when raw_timestamp is not null then 'event' end as timestamp_source
+    from renamed
 )
 
 select * from final

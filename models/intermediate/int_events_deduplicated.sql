@@ -1,0 +1,133 @@
+{#- One row per distinct event, personal data hashed or masked (README "Personal
+    data"). Copies of one event (same event_id) collapse to the first one landed
+    (earliest load, then file and position); `copies_received` counts them and
+    `conflicting_copies` those whose content differs from the kept copy (they are
+    listed in rejected_events as `conflicting_duplicate`).
+    Incremental (delete+insert on event_id): a run rebuilds only the events that have
+    a copy among the records landed since the latest one already here (minus the
+    lookback window), from all their copies, so late events and late duplicates give
+    the same rows as a full refresh. Changing the mapping seeds needs a full refresh. -#}
+{{ config(
+    materialized='incremental',
+    unique_key='event_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+) }}
+
+-- depends_on: {{ ref('int_events_validated') }}
+
+with
+
+mapped_events as (
+    select * from {{ ref('int_events_mapped') }}
+),
+
+candidate_copies as (
+    select * from mapped_events
+    {%- if is_incremental() %}
+    where event_id in (
+        select validated.event_id
+        from {{ ref('int_events_validated') }} as validated
+        where
+            validated.event_id is not null
+            and validated.loaded_at >= {{ outbound_events.incremental_window_start_literal(this) }}
+    )
+    {%- endif %}
+),
+
+copies_ranked as (
+    select
+        *,
+        row_number() over (
+            partition by event_id
+            order by loaded_at asc, load_id asc, source_file asc, source_position asc, event_position asc
+        ) as copy_number,
+        count(*) over (partition by event_id) as copies_received
+    from candidate_copies
+),
+
+kept_copies as (
+    select * from copies_ranked
+    where copy_number = 1
+),
+
+conflicts_counted as (
+    select
+        kept_copies.event_id,
+        {{ outbound_events.count_if(
+            'copies_ranked.copy_number > 1 and '
+            ~ "coalesce(copies_ranked.content_sha256, '') != coalesce(kept_copies.content_sha256, '')"
+        ) }} as conflicting_copies
+    from kept_copies
+    inner join copies_ranked
+        on kept_copies.event_id = copies_ranked.event_id
+    group by kept_copies.event_id
+),
+
+final as (
+    select
+        kept_copies.event_id,
+        kept_copies.provider,
+        kept_copies.provider_event_id,
+        kept_copies.provider_event_name,
+        kept_copies.event_type,
+        kept_copies.channel,
+        kept_copies.provider_channel,
+        kept_copies.occurred_at,
+        kept_copies.timestamp_source,
+        kept_copies.user_timezone,
+        kept_copies.loaded_at,
+        kept_copies.user_id,
+        kept_copies.external_user_id,
+        kept_copies.message_key,
+        kept_copies.campaign_id,
+        kept_copies.campaign_name,
+        kept_copies.message_variation_id,
+        kept_copies.canvas_id,
+        kept_copies.canvas_name,
+        kept_copies.canvas_variation_id,
+        kept_copies.canvas_variation_name,
+        kept_copies.canvas_step_id,
+        kept_copies.canvas_step_name,
+        kept_copies.dispatch_id,
+        kept_copies.send_id,
+        kept_copies.message_id,
+        kept_copies.message_type,
+        kept_copies.message_subject,
+        kept_copies.url,
+        kept_copies.link_id,
+        kept_copies.list_id,
+        kept_copies.list_name,
+        kept_copies.bounce_type,
+        {{ outbound_events.pii_free_text('kept_copies.bounce_reason') }} as bounce_reason,
+        kept_copies.error_code,
+        {{ outbound_events.pii_free_text('kept_copies.error_message') }} as error_message,
+        kept_copies.platform,
+        kept_copies.device_id,
+        kept_copies.app_id,
+        kept_copies.subscription_group_id,
+        kept_copies.subscription_status,
+        kept_copies.conversion_behavior_index,
+        kept_copies.is_in_control_group,
+        kept_copies.is_conversion_goal,
+        {{ outbound_events.pii_identifier('kept_copies.email_address') }} as email_address,
+        {{ outbound_events.pii_identifier('kept_copies.phone_number') }} as phone_number,
+        {{ outbound_events.pii_identifier('kept_copies.sender_phone_number') }} as sender_phone_number,
+        {{ outbound_events.pii_identifier('kept_copies.ip_address') }} as ip_address,
+        {{ outbound_events.pii_identifier('kept_copies.ad_id') }} as ad_id,
+        {{ outbound_events.pii_free_text('kept_copies.message_body') }} as message_body,
+        kept_copies.properties,
+        kept_copies.copies_received,
+        conflicts_counted.conflicting_copies,
+        kept_copies.content_sha256,
+        kept_copies.source_file,
+        kept_copies.source_position,
+        kept_copies.event_position,
+        kept_copies.load_id,
+        kept_copies.record_id
+    from kept_copies
+    inner join conflicts_counted
+        on kept_copies.event_id = conflicts_counted.event_id
+)
+
+select * from final
