@@ -92,7 +92,7 @@ def build() -> None:
             "Run `outbound-events load --provider <key> PATH` first (or "
             "`outbound-events sample` for the bundled sample)."
         )
-    dbt.build_loaded()
+    dbt.build_loaded(database)
     print_summary(warehouse_path(), Console())
 
 

@@ -13,11 +13,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import duckdb
+
+from outbound_events.loading.providers import PROVIDERS
 from outbound_events.project import dbt_environment, project_dir
 
-# The bundled sample lives in seeds/sample; a build of loaded data must not replace
-# the raw tables with it.
+PROVIDER_KEYS = tuple(PROVIDERS)
+
+# The bundled sample lives in seeds/sample and lands in schema `sample`; the models
+# read it instead of `raw` when this var is true. dbt never writes to `raw`.
 SAMPLE_SEEDS = "path:seeds/sample"
+USE_SAMPLE = '{"outbound_events__use_sample": true}'
 
 
 class DbtCommandError(RuntimeError):
@@ -49,11 +55,33 @@ def run_dbt(args: Sequence[str]) -> None:
 
 
 def build_sample() -> None:
-    """Load the bundled sample into `raw` and build and test everything on it."""
+    """Seed the bundled sample (schema `sample`) and build and test everything on it,
+    from scratch (the incremental models then hold the sample, not the raw data)."""
     run_dbt(["seed", "--full-refresh"])
-    run_dbt(["build", "--exclude", SAMPLE_SEEDS])
+    run_dbt(["build", "--full-refresh", "--vars", USE_SAMPLE, "--exclude", SAMPLE_SEEDS])
 
 
-def build_loaded() -> None:
-    """Build and test everything on the data in `raw` (sample seeds left out)."""
-    run_dbt(["build", "--exclude", SAMPLE_SEEDS])
+def build_loaded(database: Path) -> None:
+    """Build and test everything on the data in `raw` (sample seeds left out):
+    incrementally, or from scratch when the incremental models hold loads that are not
+    in `raw` (after a sample build, or when loads were removed from raw)."""
+    refresh = ["--full-refresh"] if holds_foreign_loads(database) else []
+    run_dbt(["build", *refresh, "--exclude", SAMPLE_SEEDS])
+
+
+def holds_foreign_loads(database: Path) -> bool:
+    """Whether intermediate.int_events_validated has rows of a load no raw table has."""
+    if not database.exists():
+        return False
+    raw_loads = " union ".join(
+        f"select distinct load_id from raw.{provider}__events" for provider in PROVIDER_KEYS
+    )
+    with duckdb.connect(str(database), read_only=True) as connection:
+        try:
+            row = connection.execute(
+                "select count(*) from (select distinct load_id from "
+                f"intermediate.int_events_validated) where load_id not in ({raw_loads})"
+            ).fetchone()
+        except duckdb.CatalogException:
+            return False  # never built, or no raw tables yet: nothing to refresh
+    return bool(row and row[0])
