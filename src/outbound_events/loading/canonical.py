@@ -1,0 +1,156 @@
+"""The canonical JSON text of a raw record and its SHA-256: `content_sha256` of
+raw.<provider>__events, the dedup key of records without a provider event id and the
+way to tell conflicting duplicates (same event id, other content) from copies.
+
+Definition (the reference is `reference_canonical_json`, Python's json module):
+the payload parsed as JSON and written again with object keys sorted recursively
+(by code point), separators `,` and `:` without whitespace, non-ASCII characters as
+UTF-8 (not `\\u` escapes; control characters, `"` and `\\` escaped as json.dumps does),
+numbers as Python renders the parsed value: integers exactly (`10`, `-0` -> `0`,
+`123456789012345678901234567890` unchanged), every other number as the shortest
+float repr (`1.0`, `1e5` -> `100000.0`, `1e-7` -> `1e-07`, `1e16` -> `1e+16`). Of
+duplicate keys in one object the last value counts (`{"a":1,"a":2}` is `{"a":2}`).
+The hash is the lowercase hex SHA-256 of those UTF-8 bytes.
+
+NULL (None) when the payload is not strict JSON (RFC 8259): broken syntax, `NaN` /
+`Infinity` / numbers too large for a double as floats (`1e400`), lone surrogate
+escapes (`"\\ud800"`: not Unicode text), integers of more than 4300 digits (Python's
+limit) and nesting deeper than 1024 levels. DuckDB's `json_valid` is more lenient
+(it accepts `NaN`, `Infinity`, `1e400`, trailing commas `[1,]`), so a payload can be
+`json_valid` in SQL and still have a NULL content_sha256.
+
+orjson makes it fast (parse and sorted write are ~10x the json module). It gives
+the reference's bytes except for numbers it renders otherwise: floats below 1e-4
+(`0.00001` / `1e-7` where Python writes `1e-05` / `1e-07`) and integers beyond 64
+bits (parsed as floats, so two different big ids would hash alike). Its output is
+used only when it holds none of the patterns such numbers produce; otherwise, and
+whenever orjson refuses the text, the reference decides. tests/python/test_loader_canonical.py
+compares both on generated documents.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+import orjson
+import pyarrow as pa
+
+# orjson parses at most this many levels of nesting, and so the definition.
+MAX_DEPTH = 1024
+
+_SORTED = orjson.OPT_SORT_KEYS
+_DIGITS = frozenset(b"0123456789")
+_REFERENCE_ERRORS = (ValueError, RecursionError)  # JSONDecodeError, UnicodeEncodeError, NaN
+
+
+def _reject_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+def reference_canonical_json(text: str | bytes) -> bytes | None:
+    """The definition, with Python's json module (slow; see the module docstring)."""
+    try:
+        if isinstance(text, bytes):  # as UTF-8 (json.loads would also guess UTF-16/32)
+            text = text.decode("utf-8")
+        with _recursion_room():
+            value = json.loads(text, parse_constant=_reject_constant)
+            if _depth(value) > MAX_DEPTH:
+                return None
+            written = json.dumps(
+                value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+            )
+        return written.encode("utf-8")
+    except _REFERENCE_ERRORS:
+        return None
+
+
+def _depth(value: object) -> int:
+    """Levels of arrays and objects (a scalar: 0), without recursion."""
+    deepest = 0
+    pending: list[tuple[object, int]] = [(value, 0)]
+    while pending:
+        item, level = pending.pop()
+        if isinstance(item, dict):
+            children: Iterable[object] = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, level + 1)
+        pending.extend((child, level + 1) for child in children)
+    return deepest
+
+
+@contextmanager
+def _recursion_room() -> Iterator[None]:
+    """Python's recursion limit high enough to write MAX_DEPTH levels wherever this
+    is called from (json's C encoder recurses once per level)."""
+    previous = sys.getrecursionlimit()
+    wanted = MAX_DEPTH + 500
+    if previous < wanted:
+        sys.setrecursionlimit(wanted)
+    try:
+        yield
+    finally:
+        if previous < wanted:
+            sys.setrecursionlimit(previous)
+
+
+def _may_differ(written: bytes) -> bool:
+    """Whether orjson's text may hold a number the reference writes otherwise: a
+    float in exponent form (`1e-7`, and integers beyond 64 bits, which orjson turns
+    into floats such as `1.2345678901234568e+29`) or in `0.0000…` form. Also true when
+    such a pattern is only inside a string (the reference then decides: same result,
+    slower)."""
+    if b"0.0000" in written:
+        return True
+    for marker in (b"e-", b"e+"):
+        at = written.find(marker)
+        while at != -1:
+            if at and written[at - 1] in _DIGITS and written[at + 2 : at + 3].isdigit():
+                return True
+            at = written.find(marker, at + 2)
+    return False
+
+
+def canonical_json(text: str | bytes) -> bytes | None:
+    """The canonical JSON text (UTF-8) of a payload, None when it is not strict JSON."""
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError as error:
+        if str(error).startswith("depth limit exceeded"):
+            return None
+        return reference_canonical_json(text)  # e.g. an integer too long for a double
+    try:
+        written = orjson.dumps(value, option=_SORTED)
+    except orjson.JSONEncodeError:  # nesting orjson does not write (over 254 levels)
+        return reference_canonical_json(text)
+    if _may_differ(written):
+        return reference_canonical_json(text)
+    return written
+
+
+def content_sha256(text: str | bytes | None) -> str | None:
+    """Lowercase hex SHA-256 of the canonical JSON of `text`; None when `text` is None
+    or not strict JSON."""
+    if text is None:
+        return None
+    written = canonical_json(text)
+    return None if written is None else hashlib.sha256(written).hexdigest()
+
+
+def content_sha256_many(texts: Iterable[str | bytes | None]) -> list[str | None]:
+    """content_sha256 of each text, in order."""
+    return [content_sha256(text) for text in texts]
+
+
+def content_sha256_arrow(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """content_sha256 of an Arrow string column (the vectorised form DuckDB calls as
+    a UDF on a batch of rows; see warehouse.CONTENT_SHA256_FUNCTION). The texts are
+    taken as UTF-8 bytes, which orjson parses without an extra copy."""
+    as_bytes = texts.cast(pa.large_binary()) if not pa.types.is_binary(texts.type) else texts
+    return pa.array(content_sha256_many(as_bytes.to_pylist()), pa.string())
