@@ -4,6 +4,17 @@
     {{ return(['braze', 'crossengage', 'activatepro', 'outbound', 'customerio']) }}
 {%- endmacro %}
 
+{#- Reason codes of marts.rejected_events: staging and validation, deduplication, and
+    the loader's (raw.load_rejections). -#}
+{% macro rejection_reasons() -%}
+    {{ return([
+        'invalid_json', 'not_a_json_object', 'events_not_an_array', 'no_events', 'missing_event_name',
+        'missing_user_id', 'missing_timestamp', 'timestamp_unparseable', 'timestamp_out_of_range',
+        'conflicting_duplicate',
+        'empty_file', 'not_avro', 'truncated_avro', 'unreadable_file', 'invalid_json_file',
+    ]) }}
+{%- endmacro %}
+
 {#- The conversion goals of var outbound_events__conversion_goals, each as
     {name: trimmed lower-cased event name, window_hours: its own window or none}.
     A goal is `{event_name: X, window_hours: N}` or just the event name. -#}
