@@ -1,41 +1,87 @@
-{#- Personal data in marts. By default (var outbound_events__keep_pii = false):
-    identifiers (email address, phone numbers, IP address, advertising id) are
-    replaced by the SHA-256 of salt + lower-cased, trimmed value, so they can still be
-    joined and counted; free text (bounce reasons, error messages, SMS bodies, raw
-    text of rejected records) keeps its words with email addresses and phone numbers
-    masked. The salt comes from the environment variable OUTBOUND_EVENTS_PII_SALT.
-    Teams allowed to keep personal data set the var to true. -#}
+{#- Personal data before the marts (README "Personal data"). Unless var
+    outbound_events__keep_pii is true: personal identifiers (email address, phone
+    numbers, IP, advertising id) and any id that holds an e-mail address or a phone
+    number become the SHA-256 of salt + lower-cased trimmed value (still joinable);
+    free text and JSON have e-mail addresses and phone numbers masked; URLs also lose
+    the values of personal query parameters. Salt: env var OUTBOUND_EVENTS_PII_SALT. -#}
 
+{% macro keeps_pii() -%}
+    {{ return(var('outbound_events__keep_pii') | string | lower in ['true', '1', 'yes']) }}
+{%- endmacro %}
+
+{#- E-mail addresses, also percent-encoded (`ann%40example.com`, in URLs). -#}
+{% macro email_pattern() -%}
+    {{ return('[A-Za-z0-9._%+-]+(@|%40)[A-Za-z0-9-]+([.][A-Za-z0-9-]+)+') }}
+{%- endmacro %}
+
+{#- Phone numbers after a non-alphanumeric boundary (group 1): international
+    (`+49 (0)30 1234567`), national with a trunk 0 (`0171 1234567`, `030/1234567`,
+    `(030) 1234567`) and North American (`(555) 123-4567`, `555.123.4567`). Plain digit
+    strings (ids, epochs, prices) do not match. -#}
+{% macro phone_pattern() -%}
+    {{ return('(^|[^0-9A-Za-z+])([+][0-9][0-9 ()/.-]{5,18}[0-9]|[(]?0[0-9]{1,5}[)]?[ /-][0-9][0-9 -]{3,12}[0-9]|[(]?[0-9]{3}[)]?[ .-][0-9]{3}[ .-][0-9]{4})') }}
+{%- endmacro %}
+
+{% macro pii_hash(expr) -%}
+    {{ outbound_events.sha256_hex(dbt.concat([
+        outbound_events.sql_string(env_var('OUTBOUND_EVENTS_PII_SALT', '')), 'lower(trim(' ~ expr ~ '))'
+    ])) }}
+{%- endmacro %}
+
+{#- A personal identifier: always hashed. -#}
 {% macro pii_identifier(expr) -%}
-    {%- if var('outbound_events__keep_pii') | string | lower in ['true', '1', 'yes'] -%}
-        {{ expr }}
-    {%- else -%}
+    {%- if outbound_events.keeps_pii() %}{{ expr }}{% else -%}
+        case when {{ expr }} is not null then {{ outbound_events.pii_hash(expr) }} end
+    {%- endif -%}
+{%- endmacro %}
+
+{#- An id (user, campaign, ...): hashed only when it holds an e-mail or a phone. -#}
+{% macro pii_id(expr) -%}
+    {%- if outbound_events.keeps_pii() %}{{ expr }}{% else -%}
         case
-            when {{ expr }} is not null
-                then {{ outbound_events.sha256_hex(dbt.concat([
-                    outbound_events.sql_string(env_var('OUTBOUND_EVENTS_PII_SALT', '')),
-                    'lower(trim(' ~ expr ~ '))'
-                ])) }}
+            when {{ outbound_events.regexp_contains(expr, outbound_events.email_pattern()) }}
+                or {{ outbound_events.regexp_contains(expr, outbound_events.phone_pattern()) }}
+                then {{ outbound_events.pii_hash(expr) }}
+            else {{ expr }}
         end
     {%- endif -%}
 {%- endmacro %}
 
-{#- Patterns of personal data in free text (used to mask it, and by the
-    has_no_personal_data test). -#}
-{% macro email_pattern() -%}
-    {{ return('[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+([.][A-Za-z0-9-]+)+') }}
-{%- endmacro %}
-{% macro phone_pattern() -%}
-    {{ return('[+][0-9][0-9 ().-]{5,18}[0-9]') }}
-{%- endmacro %}
-
+{#- Free text or JSON text: e-mails and phones replaced by `<email>` / `<phone>`. -#}
 {% macro pii_free_text(expr) -%}
-    {%- if var('outbound_events__keep_pii') | string | lower in ['true', '1', 'yes'] -%}
-        {{ expr }}
-    {%- else -%}
+    {%- if outbound_events.keeps_pii() %}{{ expr }}{% else -%}
         {{ outbound_events.regexp_replace_all(
             outbound_events.regexp_replace_all(expr, outbound_events.email_pattern(), '<email>'),
-            outbound_events.phone_pattern(), '<phone>'
+            outbound_events.phone_pattern(), '\\1<phone>'
         ) }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- A URL: its path kept, personal query values (`email=`, `phone=`, ...) removed. -#}
+{% macro pii_url(expr) -%}
+    {%- if outbound_events.keeps_pii() %}{{ expr }}{% else -%}
+        {{ outbound_events.regexp_replace_all(
+            outbound_events.pii_free_text(expr),
+            '([?&;](e-?mail|mail|email_address|phone|phone_number|mobile|tel|msisdn|sms)=)[^&#;]*', '\\1<redacted>'
+        ) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Rows (relation_name, column_name, found) for each value of the relation's text
+    columns (or of `columns`) holding an e-mail or a phone number; none with keep_pii. -#}
+{% macro personal_data_hits(relation, columns=none) -%}
+    {%- set names = columns or [] -%}
+    {%- for column in (adapter.get_columns_in_relation(relation) if execute and not columns else []) -%}
+        {%- do names.append(column.name) if column.is_string() -%}
+    {%- endfor -%}
+    {%- for name in names if not outbound_events.keeps_pii() %}
+    select '{{ relation.identifier }}' as relation_name, '{{ name }}' as column_name, {{ name }} as found
+    from {{ relation }}
+    where
+        {{ outbound_events.regexp_contains(name, outbound_events.email_pattern()) }}
+        or {{ outbound_events.regexp_contains(name, outbound_events.phone_pattern()) }}
+    {{ 'union all' if not loop.last }}
+    {%- else %}
+    select 'none' as relation_name, 'none' as column_name, 'none' as found where 1 = 0
+    {%- endfor %}
 {%- endmacro %}

@@ -80,6 +80,11 @@ final as (
             as seconds_to_open,
         {{ dbt.datediff('first_sent_at', 'first_clicked_at', 'second') }}
             as seconds_to_click,
+        coalesce(
+            first_delivered_at < first_sent_at or first_opened_at < first_sent_at
+            or first_clicked_at < first_sent_at or bounced_at < first_sent_at,
+            false
+        ) as has_clock_skew,
         cast(coalesce(first_sent_at, first_event_at) as date) as message_date,
         first_sent_at is not null as is_sent,
         first_delivered_at is not null as is_delivered,

@@ -61,14 +61,14 @@ final as (
         {{ outbound_events.record_id() }} as rejected_event_id,
         provider,
         rejection_reason,
-        source_file,
+        {{ outbound_events.pii_free_text('source_file') }} as source_file,
         source_position,
         event_position,
         load_id,
         loaded_at,
-        provider_event_name,
-        user_id,
-        raw_timestamp,
+        {{ outbound_events.pii_free_text('provider_event_name') }} as provider_event_name,
+        {{ outbound_events.pii_id('user_id') }} as user_id,
+        {{ outbound_events.pii_free_text('raw_timestamp') }} as raw_timestamp,
         {{ outbound_events.pii_free_text(
             'substring(raw_text, 1, ' ~ (var('outbound_events__rejected_raw_text_max_chars') | int) ~ ')'
         ) }} as raw_text

@@ -1,13 +1,6 @@
-{#- Fails on every value of a text column that holds an email address or a phone
-    number in clear text (skipped when var outbound_events__keep_pii is true). -#}
-{% test has_no_personal_data(model, column_name) %}
-    {%- set keep_pii = var('outbound_events__keep_pii') | string | lower in ['true', '1', 'yes'] %}
-    select {{ column_name }}
-    from {{ model }}
-    where
-        {{ 'false and' if keep_pii }}
-        (
-            {{ outbound_events.regexp_contains(column_name, outbound_events.email_pattern()) }}
-            or {{ outbound_events.regexp_contains(column_name, outbound_events.phone_pattern()) }}
-        )
+{#- Fails on every value of a text column of the model (every text column the
+    warehouse reports, or just `column_name`) that holds an e-mail address or a phone
+    number in clear text. Skipped when var outbound_events__keep_pii is true. -#}
+{% test has_no_personal_data(model, column_name=none) %}
+    {{ outbound_events.personal_data_hits(model, [column_name] if column_name else none) }}
 {% endtest %}
