@@ -224,8 +224,8 @@ def test_ids_times_and_prices_are_not_over_masked(pii_db):
                url
         from marts.outbound_events where provider = 'braze'
     """)  # fmt: skip
-    assert row == [(CAMPAIGN, DISPATCH, datetime(2024, 5, 1, 10, 0), PRICE,
-                    "https://shop.example/a/b?email=<redacted>&phone=<redacted>&utm=x")]  # fmt: skip
+    url = "https://shop.example/a/b?email=<redacted>&phone=<redacted>&utm=x"
+    assert row == [(CAMPAIGN, DISPATCH, datetime(2024, 5, 1, 10, 0), PRICE, url)]
     outbound = query(pii_db, """
         select json_extract_string(properties, '$.contact.price'),
                json_extract_string(properties, '$.contact.phone'), source_file
