@@ -56,13 +56,19 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "seeds" / "sample"
-COLUMNS = ["source_file", "source_position", "load_id", "loaded_at", "payload"]
+# content_sha256 is computed as the loader computes it (the package, from the checkout
+# when it is not installed).
+sys.path.insert(1, str(ROOT / "src"))
+from outbound_events.loading.canonical import content_sha256  # noqa: E402
+
+COLUMNS = ["source_file", "source_position", "load_id", "loaded_at", "payload", "content_sha256"]
 BRAZE_COLUMNS = ["event_type", *COLUMNS]
 
 
@@ -936,11 +942,13 @@ customerio_rows = json_rows(
 
 
 def write(name: str, columns: list[str], rows: list[dict[str, Any]]) -> None:
+    """One seed CSV; every row gets content_sha256 of its payload, as the loader lands
+    it (empty, i.e. null, for a payload that is not JSON)."""
     path = OUT / f"{name}.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({**row, "content_sha256": content_sha256(row["payload"])} for row in rows)
     print(f"{path.relative_to(ROOT)}: {len(rows)} raw records")
 
 
