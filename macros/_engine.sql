@@ -39,14 +39,30 @@
     `element_json`. Only the kept columns are carried per element. -#}
 {% macro json_array_elements(relation, json_column, path, keep_columns) %}{{ return(adapter.dispatch('json_array_elements', 'outbound_events')(relation, json_column, path, keep_columns)) }}{% endmacro %}
 {% macro duckdb__json_array_elements(relation, json_column, path, keep_columns) -%}
+    {#- json_each would carry the whole input text into every element row: a list of
+        the elements, unnested with its subscripts, holds each element once. -#}
     select
         {%- for column in keep_columns %}
-        {{ relation }}.{{ column }},
+        {{ column }},
         {%- endfor %}
-        cast(elements.key as bigint) + 1 as element_position,
-        cast(elements.value as varchar) as element_json
-    from {{ relation }}
-    cross join json_each({{ relation }}.{{ json_column }}, '{{ path }}') as elements
+        element_position,
+        cast(element_json as varchar) as element_json
+    from (
+        select
+            {%- for column in keep_columns %}
+            {{ column }},
+            {%- endfor %}
+            unnest(elements) as element_json,
+            generate_subscripts(elements, 1) as element_position
+        from (
+            select
+                {%- for column in keep_columns %}
+                {{ column }},
+                {%- endfor %}
+                json_extract({{ json_column }}, '{{ path }}[*]') as elements
+            from {{ relation }}
+        ) as arrays
+    ) as elements
 {%- endmacro %}
 
 {#- UTC timestamp from (fractional) epoch seconds given as text; magnitudes of 1e11

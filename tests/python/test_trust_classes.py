@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -271,3 +273,48 @@ def test_loaded_data_survives_a_plain_dbt_build(tmp_path):
         dbt.run_dbt(["build"])
     assert raw_counts(database) == before
     assert query(database, "select count(*) from marts.outbound_events") == [(7,)]
+
+
+# --- one API body with 50,000 events -----------------------------------------------
+
+BIG_BODY_EVENTS = 50_000
+PEAK_RSS_LIMIT_KIB = 1024 * 1024  # 1 GiB
+
+
+def peak_rss_of_build_kib(database: Path) -> int:
+    """Peak RSS of a dbt build of `database`, measured in a fresh process tree."""
+    script = (
+        "import resource, sys\n"
+        "from outbound_events import dbt\n"
+        "dbt.run_dbt(['build', '--exclude', dbt.SAMPLE_SEEDS])\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    with warehouse_env(database):
+        completed = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True
+        )
+    return int(completed.stdout.strip().splitlines()[-1])
+
+
+def test_a_50000_event_api_body_builds_in_bounded_memory(tmp_path):
+    events = [
+        {"event": "Message Sent", "timestamp": "2024-05-01T09:00:00Z",
+         "properties": {"channel": "Email", "campaign_id": "c1", "message_id": f"m{n}",
+                        "type": "Newsletter"}}
+        for n in range(BIG_BODY_EVENTS)
+    ]  # fmt: skip
+    body = json.dumps({"id": "big-user", "events": events})
+    assert len(body) > 5_000_000
+    database = tmp_path / "big.duckdb"
+    land(database, "L1", "2024-05-02 00:00:00", [Raw("crossengage", body)])
+    peak = peak_rss_of_build_kib(database)
+    assert peak < PEAK_RSS_LIMIT_KIB, f"peak RSS {peak / 1024:.0f} MiB"
+    ledger = query(database, """
+        select records_in, events_out, rejected, is_balanced from marts.load_ledger
+    """)  # fmt: skip
+    assert ledger == [(BIG_BODY_EVENTS, BIG_BODY_EVENTS, 0, True)]
+    positions = query(database, """
+        select min(event_position), max(event_position), count(distinct message_id)
+        from marts.outbound_events
+    """)  # fmt: skip
+    assert positions == [(1, BIG_BODY_EVENTS, BIG_BODY_EVENTS)]

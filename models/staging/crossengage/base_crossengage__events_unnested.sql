@@ -26,20 +26,31 @@ payloads_checked as (
     from source
 ),
 
+events_extracted as (
+    select
+        *,
+        case when payload_kind = 'object' then {{ outbound_events.json_text('payload', '$.events') }} end
+            as events_json
+    from payloads_checked
+),
+
+{#- `events` is an array when its JSON text starts with `[` (the text of a valid
+    document's value), which spares parsing a large body once more. -#}
 records_classified as (
     select
         *,
         case
-            when payload_kind = 'object'
-                then {{ outbound_events.json_kind(outbound_events.json_text('payload', '$.events')) }}
+            when events_json is null then null
+            when substring(events_json, 1, 1) = '[' then 'array'
+            else 'other'
         end as events_kind
-    from payloads_checked
+    from events_extracted
 ),
 
 api_bodies as (
     select
         {{ lineage | join(',\n        ') }},
-        {{ outbound_events.json_text('payload', '$.events') }} as events_json,
+        events_json,
         {{ outbound_events.json_field_columns('payload', [
             ('body_user_id', ['$.id', '$.userId', '$.User_id', '$.user_id'])
         ]) }}
