@@ -15,11 +15,18 @@ EVENTS_BY_PROVIDER = """
         count(*) as events,
         count(distinct event_type) as event_types,
         count(*) filter (where event_type = 'unmapped') as unmapped,
-        sum(copies_received - 1) as duplicates_removed,
+        sum(copies_received - 1 - conflicting_copies) as duplicates_removed,
         count(*) filter (where timestamp_source = 'ingestion') as ingestion_time,
         min(occurred_at) as first_event_at,
         max(occurred_at) as last_event_at
     from marts.outbound_events
+    group by provider
+"""
+
+# Messages whose provider's clocks disagree (a stage stamped before the send).
+CLOCK_SKEW_BY_PROVIDER = """
+    select provider, count(*) filter (where has_clock_skew) as skewed
+    from marts.message_lifecycle
     group by provider
 """
 
@@ -36,6 +43,7 @@ def summary_tables(database: Path) -> list[Table]:
     with duckdb.connect(str(database), read_only=True) as connection:
         events = connection.sql(EVENTS_BY_PROVIDER + " order by provider").fetchall()
         rejected = connection.sql(REJECTED_BY_PROVIDER).fetchall()
+        skewed = dict(connection.execute(CLOCK_SKEW_BY_PROVIDER).fetchall())
 
     rejected_by_provider: dict[str, int] = {}
     for provider, _reason, records in rejected:
@@ -46,8 +54,10 @@ def summary_tables(database: Path) -> list[Table]:
     caption = f"events from {first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC" if first else ""
     events_table = Table(title="marts.outbound_events", caption=caption)
     # provider, events, distinct event types, unmapped names, duplicates removed,
-    # events without a timestamp (ingestion time), records rejected
-    for heading in ["provider", "events", "types", "unmapped", "duplicates", "no time", "rejected"]:
+    # events without a timestamp (ingestion time), records rejected, messages with clock
+    # skew
+    headings = ["provider", "events", "types", "unmapped", "duplicates", "no time", "rejected"]
+    for heading in [*headings, "skewed"]:
         events_table.add_column(
             heading, justify="left" if heading == "provider" else "right", no_wrap=True
         )
@@ -60,6 +70,7 @@ def summary_tables(database: Path) -> list[Table]:
             str(duplicates),
             str(ingestion),
             str(rejected_by_provider.get(provider, 0)),
+            str(skewed.get(provider, 0)),
         )
 
     rejected_table = Table(title="marts.rejected_events")
