@@ -2,17 +2,60 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
+import duckdb
 from rich.console import Console
+from rich.markup import escape
 
 from outbound_events import dbt, loading
 from outbound_events.load_progress import file_progress
 from outbound_events.loading.warehouse import missing_tables
+from outbound_events.loading.warehouse_lock import (
+    WarehouseInUseError,
+    in_use_message,
+    lock_holder,
+    wait_until_free,
+)
 from outbound_events.project import ProjectNotFoundError, warehouse_path
 from outbound_events.summary import print_summary
+
+# Set to 1 to see the Python traceback of an unexpected error (for developers).
+DEBUG_ENV = "OUTBOUND_EVENTS_DEBUG"
+
+
+def wait_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--wait",
+        "wait",
+        type=click.FloatRange(min=0),
+        default=0,
+        show_default=True,
+        metavar="SECONDS",
+        help="While another process (a load, a build) holds the warehouse, wait up to "
+        "this long for it to finish instead of stopping at once.",
+    )(command)
+
+
+def _waiting(console: Console) -> Callable[[str], None]:
+    return lambda message: console.print(f"[yellow]{escape(message)}[/]")
+
+
+def _wait_for_warehouse(wait: float, *, read_only: bool = False) -> Path:
+    """The warehouse path, once no other process holds it (see --wait)."""
+    database = warehouse_path()
+    wait_until_free(
+        database,
+        read_only=read_only,
+        wait=wait,
+        on_wait=_waiting(Console(stderr=True, soft_wrap=True)),
+    )
+    return database
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -26,14 +69,16 @@ def cli() -> None:
 
 
 @cli.command()
-def sample() -> None:
+@wait_option
+def sample(wait: float) -> None:
     """Build everything on the bundled sample and print a summary.
 
     Loads seeds/sample into the raw schema (replacing what is there), runs
     `dbt build` (models, schema tests, unit tests) and prints what it built.
     """
-    dbt.build_sample()
-    print_summary(warehouse_path(), Console())
+    database = _wait_for_warehouse(wait)
+    _run_dbt(database, dbt.build_sample)
+    print_summary(database, Console())
 
 
 @cli.command()
@@ -51,7 +96,8 @@ def sample() -> None:
     type=click.Path(exists=True, path_type=Path),
     metavar="PATH [PATH ...]",
 )
-def load(provider: str, paths: tuple[Path, ...]) -> None:
+@wait_option
+def load(provider: str, paths: tuple[Path, ...], wait: float) -> None:
     """Land a provider's raw export files in the warehouse's `raw` schema.
 
     Each PATH is a file or a folder, walked recursively: for braze its `*.avro` files
@@ -65,26 +111,48 @@ def load(provider: str, paths: tuple[Path, ...]) -> None:
     content was loaded before is skipped, so loading a folder twice adds nothing. The
     load is one transaction: if it fails, the warehouse is left as it was.
 
+    Folders are walked without following symlink loops; FIFOs, sockets, devices and
+    broken links are skipped, each listed as `skipped: PATH (reason)`. A record over
+    $OUTBOUND_EVENTS_MAX_RECORD_BYTES (default 16 MiB) is rejected as
+    record_too_large; files that are binary or not UTF-8 are rejected as not_json or
+    not_utf8.
+
     Then run `outbound-events build`.
     """
     chosen = loading.provider_for(provider.lower())
-    errors = Console(stderr=True)
+    errors = Console(stderr=True, soft_wrap=True)
     try:
-        files = loading.files_to_load(chosen, paths)
+        found = loading.files_to_load(chosen, paths)
+        for skipped in found.skipped:
+            click.echo(skipped.line())
+        files = found.files
         if not files:
             looked_for = ", ".join(chosen.suffixes)
             errors.print(f"[yellow]no {chosen.key} files found[/] (looked for {looked_for})")
         with file_progress(errors, len(files)) as advance:
-            summary = loading.load_files(chosen, files, warehouse_path(), on_file_done=advance)
-    except (loading.LoadFailedError, loading.PathNotFoundError) as error:
+            summary = loading.load_files(
+                chosen,
+                files,
+                warehouse_path(),
+                on_file_done=advance,
+                wait=wait,
+                on_wait=_waiting(errors),
+            )
+    except (
+        loading.LoadFailedError,
+        loading.PathNotFoundError,
+        loading.InvalidSettingError,
+        WarehouseInUseError,
+    ) as error:
         raise click.ClickException(str(error)) from error
     click.echo(summary.line())
 
 
 @cli.command()
-def build() -> None:
+@wait_option
+def build(wait: float) -> None:
     """Run the dbt build (models and tests) on the data loaded into raw."""
-    database = warehouse_path()
+    database = _wait_for_warehouse(wait)
     missing = missing_tables(database)
     if missing:
         raise click.ClickException(
@@ -92,27 +160,66 @@ def build() -> None:
             "Run `outbound-events load --provider <key> PATH` first (or "
             "`outbound-events sample` for the bundled sample)."
         )
-    dbt.build_loaded(database)
-    print_summary(warehouse_path(), Console())
+    _run_dbt(database, lambda: dbt.build_loaded(database))
+    print_summary(database, Console())
 
 
 @cli.command()
-def summary() -> None:
+@wait_option
+def summary(wait: float) -> None:
     """Print what the marts hold, per provider."""
-    print_summary(warehouse_path(), Console())
+    print_summary(_wait_for_warehouse(wait, read_only=True), Console())
+
+
+def _run_dbt(database: Path, run: Callable[[], None]) -> None:
+    """Run a dbt command; when it fails because another process took the warehouse
+    meanwhile, say so."""
+    try:
+        run()
+    except dbt.DbtCommandError as error:
+        try:
+            wait_until_free(database)
+        except WarehouseInUseError as in_use:
+            raise in_use from error
+        raise
 
 
 def main() -> None:
+    """The command, with every failure as a message and a non-zero exit code, never
+    a traceback (set OUTBOUND_EVENTS_DEBUG=1 to see one for an unexpected error)."""
+    errors = Console(stderr=True, soft_wrap=True)
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
+        errors.print("[bold red]interrupted[/]")
         sys.exit(1)
     except click.ClickException as error:
         error.show()
         sys.exit(error.exit_code)
-    except (dbt.DbtCommandError, ProjectNotFoundError) as error:
-        Console(stderr=True).print(f"[bold red]error:[/] {error}")
+    except (dbt.DbtCommandError, ProjectNotFoundError, WarehouseInUseError) as error:
+        errors.print(f"[bold red]error:[/] {escape(str(error))}")
         sys.exit(1)
+    except duckdb.Error as error:
+        if os.environ.get(DEBUG_ENV):
+            raise
+        errors.print(f"[bold red]error:[/] {escape(_warehouse_error(error))}")
+        sys.exit(1)
+    except Exception as error:
+        if os.environ.get(DEBUG_ENV):
+            raise
+        errors.print(
+            f"[bold red]error:[/] unexpected {escape(type(error).__name__)}: {escape(str(error))} "
+            f"(set {DEBUG_ENV}=1 for the details)"
+        )
+        sys.exit(1)
+
+
+def _warehouse_error(error: duckdb.Error) -> str:
+    pid = lock_holder(error)
+    if pid is not None:
+        return in_use_message(warehouse_path(), pid)
+    lines = str(error).strip().splitlines()
+    return f"cannot read the warehouse {warehouse_path()}: {lines[0] if lines else error}"
 
 
 if __name__ == "__main__":

@@ -168,9 +168,15 @@ def test_bytes_duckdb_cannot_read_as_lines_are_split_in_python(tmp_path, databas
     assert result.exit_code == 0, result.output
     assert landed(database, "customerio__events") == [
         ("odd.ndjson", 1, '{"a":"x\x01y"}'),
-        ("odd.ndjson", 3, '{"b":"\\xff\\xfe"}'),
         ("odd.ndjson", 4, '{"c":"' + "z" * 3_000_000 + '"}'),
     ]
+    # the line that is not UTF-8 is rejected by the loader, naming the byte: {"b":" is
+    # 6 bytes, so 0xff is the 7th
+    assert rejections(database) == [
+        ("customerio", "odd.ndjson", 3, "not_utf8",
+         'not UTF-8 at byte 7 of the line (0xff): {"b":"\\xff\\xfe"}'),
+    ]  # fmt: skip
+    assert result.output.startswith("customerio: 1 file loaded, 2 records landed, 1 rejected, ")
 
 
 def test_a_byte_order_mark_is_not_part_of_the_first_record(tmp_path, database):

@@ -21,27 +21,31 @@ import json
 import math
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
 import fastavro
-import pyarrow as pa
 
+from outbound_events.loading.canonical import content_sha256_many
 from outbound_events.loading.outcome import (
     RAW_TEXT_MAX_CHARS,
     FileOutcome,
     LoadContext,
     Reason,
+    RecordError,
     Rejection,
     describe_error,
+    too_large,
 )
 from outbound_events.loading.providers import Provider
-from outbound_events.loading.sources import SourceFile, decode
-from outbound_events.loading.warehouse import SCHEMA, inserted_count, registered
+from outbound_events.loading.sources import SourceFile, decode, open_regular
+from outbound_events.loading.warehouse import insert_batch, payload_batch
 
 AVRO_MAGIC = b"Obj\x01"
 EVENT_TYPE_SEGMENT = "event_type="
 BATCH_RECORDS = 50_000
+BATCH_BYTES = 32 * 1024 * 1024
 
 
 def _json_value(value: object) -> object:
@@ -107,9 +111,10 @@ def land_avro_file(
     provider: Provider,
     file: SourceFile,
 ) -> FileOutcome:
-    """Land one Avro file's records; an empty file, a file that is not Avro, and the
-    unreadable tail of a truncated or corrupt file are returned as rejections."""
-    with file.path.open("rb") as stream:
+    """Land one Avro file's records; an empty file, a file that is not Avro, the
+    unreadable tail of a truncated or corrupt file and records over the size limit
+    are returned as rejections."""
+    with open_regular(file.path) as stream:
         start = stream.read(RAW_TEXT_MAX_CHARS)
         if not start:
             return FileOutcome.rejected(Reason.EMPTY_FILE)
@@ -121,68 +126,68 @@ def land_avro_file(
                 return FileOutcome.rejected(Reason.TRUNCATED_AVRO, describe_error(error))
             return FileOutcome.rejected(Reason.NOT_AVRO, decode(start))
         event_type = event_type_from_path(file) or event_type_from_schema(reader.writer_schema)
+        constants = {
+            "source_file": file.source_file,
+            "event_type": event_type,
+            "load_id": context.load_id,
+            "loaded_at": context.loaded_at,
+        }
         outcome = FileOutcome()
-        for positions, payloads, failure in _batches(reader):
-            if payloads:
-                outcome.records_landed += _insert(
-                    connection, context, provider, file, event_type, positions, payloads
+        for batch in _batches(reader, context.max_record_bytes):
+            if batch.payloads:
+                table = payload_batch(
+                    batch.positions, batch.payloads, content_sha256_many(batch.payloads)
                 )
-            if failure is not None:
-                outcome.rejections.append(failure)
+                outcome.records_landed += insert_batch(connection, provider.table, table, constants)
+            outcome.rejections.extend(batch.rejections)
         return outcome
 
 
-def _batches(
-    reader: fastavro.reader,
-) -> Iterator[tuple[range, list[str], Rejection | None]]:
-    """(positions, payloads, rejection or None) per batch of records; the last batch
-    carries the rejection of a file that breaks off."""
+@dataclass
+class _Batch:
+    positions: list[int] = field(default_factory=list)
+    payloads: list[str] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    size: int = 0
+
+
+def _batches(reader: fastavro.reader, max_bytes: int) -> Iterator[_Batch]:
+    """The records as batches of payloads (at most BATCH_RECORDS records or
+    BATCH_BYTES characters each) with the rejections among them: records over the
+    size limit, and, last, the tail of a file that breaks off."""
     records = iter(reader)
-    payloads: list[str] = []
-    first = 1
+    batch = _Batch()
+    position = 0
     while True:
         try:
             record = next(records)
         except StopIteration:
             break
         except Exception as error:  # truncated block, bad sync marker, codec error, ...
-            failure = Rejection(Reason.TRUNCATED_AVRO, first + len(payloads), describe_error(error))
-            yield range(first, first + len(payloads)), payloads, failure
-            return
-        payloads.append(record_payload(record))
-        if len(payloads) == BATCH_RECORDS:
-            yield range(first, first + len(payloads)), payloads, None
-            first += len(payloads)
-            payloads = []
-    yield range(first, first + len(payloads)), payloads, None
+            batch.rejections.append(
+                Rejection(Reason.TRUNCATED_AVRO, position + 1, describe_error(error))
+            )
+            break
+        position += 1
+        try:
+            payload = record_payload(record)
+        except Exception as error:
+            raise RecordError(position, error) from error
+        if _utf8_size_over(payload, max_bytes):
+            batch.rejections.append(too_large(position, payload))
+            continue
+        batch.positions.append(position)
+        batch.payloads.append(payload)
+        batch.size += len(payload)
+        if len(batch.payloads) == BATCH_RECORDS or batch.size >= BATCH_BYTES:
+            yield batch
+            batch = _Batch()
+    yield batch
 
 
-def _insert(
-    connection: duckdb.DuckDBPyConnection,
-    context: LoadContext,
-    provider: Provider,
-    file: SourceFile,
-    event_type: str | None,
-    positions: range,
-    payloads: list[str],
-) -> int:
-    batch = pa.table(
-        {
-            "source_position": pa.array(positions, pa.int64()),
-            "payload": pa.array(payloads, pa.string()),
-        }
-    )
-    with registered(connection, batch) as view:
-        result = connection.execute(
-            f"insert into {SCHEMA}.{provider.table} "
-            "(event_type, source_file, source_position, load_id, loaded_at, payload) "
-            f"select $event_type, $source_file, source_position, $load_id, $loaded_at, payload "
-            f"from {view}",
-            {
-                "event_type": event_type,
-                "source_file": file.source_file,
-                "load_id": context.load_id,
-                "loaded_at": context.loaded_at,
-            },
-        )
-        return inserted_count(result)
+def _utf8_size_over(text: str, max_bytes: int) -> bool:
+    """Whether `text` takes more than `max_bytes` bytes of UTF-8 (encoded only when
+    its length leaves a doubt: a character takes 1 to 4 bytes)."""
+    if len(text) > max_bytes:
+        return True
+    return 4 * len(text) > max_bytes and len(text.encode("utf-8")) > max_bytes

@@ -44,6 +44,7 @@ MAX_DEPTH = 1024
 
 _SORTED = orjson.OPT_SORT_KEYS
 _DIGITS = frozenset(b"0123456789")
+_NUMBER_ENDS = frozenset(b",]}")
 _REFERENCE_ERRORS = (ValueError, RecursionError)  # JSONDecodeError, UnicodeEncodeError, NaN
 
 
@@ -51,14 +52,15 @@ def _reject_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")
 
 
-def reference_canonical_json(text: str | bytes) -> bytes | None:
-    """The definition, with Python's json module (slow; see the module docstring)."""
+def reference_canonical_json(text: str | bytes, *, depth_known: bool = False) -> bytes | None:
+    """The definition, with Python's json module (slow; see the module docstring).
+    `depth_known`: the text is known to nest at most MAX_DEPTH levels."""
     try:
         if isinstance(text, bytes):  # as UTF-8 (json.loads would also guess UTF-16/32)
             text = text.decode("utf-8")
         with _recursion_room():
             value = json.loads(text, parse_constant=_reject_constant)
-            if _depth(value) > MAX_DEPTH:
+            if not depth_known and _depth(value) > MAX_DEPTH:
                 return None
             written = json.dumps(
                 value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
@@ -102,16 +104,28 @@ def _recursion_room() -> Iterator[None]:
 
 def _may_differ(written: bytes) -> bool:
     """Whether orjson's text may hold a number the reference writes otherwise: a
-    float in exponent form (`1e-7`, and integers beyond 64 bits, which orjson turns
-    into floats such as `1.2345678901234568e+29`) or in `0.0000…` form. Also true when
-    such a pattern is only inside a string (the reference then decides: same result,
-    slower)."""
+    float in exponent form (`1e-7`; also integers beyond 64 bits, which orjson turns
+    into floats such as `1.2345678901234568e+29`) or in `0.0000…` form. The test is
+    on the text, so a string that looks like such a number (`"v1e-5"`) is sent to the
+    reference too: same result, only slower. A UUID's `…9e-4a…` is told apart (an
+    exponent's digits end the number: `,`, `]`, `}` or the end follow)."""
     if b"0.0000" in written:
         return True
+    if b"e-" not in written and b"e+" not in written:
+        return False
+    length = len(written)
     for marker in (b"e-", b"e+"):
         at = written.find(marker)
         while at != -1:
-            if at and written[at - 1] in _DIGITS and written[at + 2 : at + 3].isdigit():
+            end = at + 2
+            while end < length and written[end] in _DIGITS:
+                end += 1
+            if (
+                at
+                and written[at - 1] in _DIGITS
+                and end > at + 2
+                and (end == length or written[end] in _NUMBER_ENDS)
+            ):
                 return True
             at = written.find(marker, at + 2)
     return False
@@ -128,9 +142,9 @@ def canonical_json(text: str | bytes) -> bytes | None:
     try:
         written = orjson.dumps(value, option=_SORTED)
     except orjson.JSONEncodeError:  # nesting orjson does not write (over 254 levels)
-        return reference_canonical_json(text)
+        return reference_canonical_json(text, depth_known=True)
     if _may_differ(written):
-        return reference_canonical_json(text)
+        return reference_canonical_json(text, depth_known=True)
     return written
 
 
@@ -144,8 +158,24 @@ def content_sha256(text: str | bytes | None) -> str | None:
 
 
 def content_sha256_many(texts: Iterable[str | bytes | None]) -> list[str | None]:
-    """content_sha256 of each text, in order."""
-    return [content_sha256(text) for text in texts]
+    """content_sha256 of each text, in order (the loop of content_sha256 inlined:
+    this runs once per landed record)."""
+    loads, dumps, sha256, may_differ = orjson.loads, orjson.dumps, hashlib.sha256, _may_differ
+    hashes: list[str | None] = []
+    append = hashes.append
+    for text in texts:
+        if text is None:
+            append(None)
+            continue
+        try:
+            written: bytes | None = dumps(loads(text), option=_SORTED)
+        except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+            written = canonical_json(text)
+        else:
+            if may_differ(written):  # type: ignore[arg-type]
+                written = reference_canonical_json(text, depth_known=True)
+        append(None if written is None else sha256(written).hexdigest())
+    return hashes
 
 
 def content_sha256_arrow(texts: pa.Array | pa.ChunkedArray) -> pa.Array:

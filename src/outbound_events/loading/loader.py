@@ -14,15 +14,18 @@ import duckdb
 
 from outbound_events.loading.avro_files import land_avro_file
 from outbound_events.loading.json_files import land_json_file
+from outbound_events.loading.limits import max_record_bytes
 from outbound_events.loading.outcome import (
     FileOutcome,
     LoadContext,
     Reason,
+    RecordError,
     describe_error,
 )
 from outbound_events.loading.providers import PROVIDERS, FileFormat, Provider
 from outbound_events.loading.sources import (
     READ_ERRORS,
+    FoundFiles,
     SourceFile,
     find_files,
     fingerprint,
@@ -32,7 +35,9 @@ from outbound_events.loading.warehouse import (
     already_loaded,
     ensure_tables,
     record_file,
+    register_functions,
 )
+from outbound_events.loading.warehouse_lock import WarehouseInUseError, connect
 
 
 class UnknownProviderError(ValueError):
@@ -75,15 +80,15 @@ def provider_for(key: str) -> Provider:
         raise UnknownProviderError(f"unknown provider {key!r} (known: {known})") from None
 
 
-def files_to_load(provider: Provider, paths: Iterable[Path]) -> list[SourceFile]:
-    """The provider's files at `paths` (see sources.find_files)."""
+def files_to_load(provider: Provider, paths: Iterable[Path]) -> FoundFiles:
+    """The provider's files at `paths` and what was skipped (see sources.find_files)."""
     return find_files(paths, provider)
 
 
 def new_context(provider: Provider) -> LoadContext:
     now = datetime.now(UTC).replace(tzinfo=None)
     load_id = f"load-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
-    return LoadContext(provider.key, load_id, now)
+    return LoadContext(provider.key, load_id, now, max_record_bytes())
 
 
 def load_files(
@@ -91,21 +96,29 @@ def load_files(
     files: Sequence[SourceFile],
     database: Path,
     on_file_done: Callable[[SourceFile], None] | None = None,
+    wait: float = 0.0,
+    on_wait: Callable[[str], None] | None = None,
 ) -> LoadSummary:
     """Land `files` into the warehouse `database` in one transaction. Files whose
     content was loaded before are skipped; file-level problems land in
     raw.load_rejections. Anything else that goes wrong rolls the whole load back (a
     warehouse file the load created is removed again) and raises LoadFailedError
-    naming the file."""
+    naming the file (and the record, where one is to blame). While another process
+    holds the warehouse, wait up to `wait` seconds, then raise WarehouseInUseError."""
     context = new_context(provider)
     summary = LoadSummary(provider.key, context.load_id)
     created = [path for path in _database_files(database) if not path.exists()]
     try:
-        connection = duckdb.connect(str(database))
+        connection = connect(database, wait=wait, on_wait=on_wait)
+    except WarehouseInUseError:
+        raise
     except duckdb.Error as error:
-        raise LoadFailedError(f"cannot open the warehouse {database}: {error}") from error
+        raise LoadFailedError(
+            f"cannot open the warehouse {database}: {_first_line(error)}"
+        ) from error
     current: SourceFile | None = None
     try:
+        register_functions(connection)
         connection.execute("begin transaction")
         ensure_tables(connection)
         loaded = already_loaded(connection, provider)
@@ -119,12 +132,40 @@ def load_files(
         _abandon(connection, created)
         if not isinstance(error, Exception):
             raise
-        where = f" while loading {current.source_file}" if current else ""
         raise LoadFailedError(
-            f"load failed{where}: {describe_error(error)}; nothing was written to {database}"
+            f"load failed{_where(current, error)}: {_explain(error)}; "
+            f"nothing was written to {database}"
         ) from error
     connection.close()
     return summary
+
+
+def _where(file: SourceFile | None, error: BaseException) -> str:
+    if file is None:
+        return ""
+    record = f" (record {error.position})" if isinstance(error, RecordError) else ""
+    return f" while loading {file.source_file}{record}"
+
+
+def _explain(error: BaseException) -> str:
+    """What went wrong, for a person: the system's words for an OS error or for
+    DuckDB running out of memory or disk, else the error's type and first line."""
+    if isinstance(error, RecordError):
+        error = error.error
+    if isinstance(error, OSError) and error.strerror:
+        where = f": {error.filename}" if error.filename else ""
+        return f"{error.strerror}{where}"
+    if isinstance(error, MemoryError | duckdb.OutOfMemoryException):
+        return "out of memory"
+    if isinstance(error, duckdb.Error):
+        return f"the database refused it: {_first_line(error)}"
+    return f"unexpected error ({describe_error(error)})"
+
+
+def _first_line(error: BaseException) -> str:
+    """The error's message on one line, at most 300 characters."""
+    text = " ".join(str(error).split())
+    return text[:300] if text else type(error).__name__
 
 
 def _load_file(
@@ -162,7 +203,8 @@ def _abandon(connection: duckdb.DuckDBPyConnection, created: list[Path]) -> None
     """Roll back, close, and remove the warehouse files this load created."""
     with contextlib.suppress(duckdb.Error):  # no transaction open: it failed to begin or commit
         connection.execute("rollback")
-    connection.close()
+    with contextlib.suppress(duckdb.Error):
+        connection.close()
     for path in created:
         if path.exists():
             os.remove(path)

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from outbound_events.loading.canonical import content_sha256_arrow
 from outbound_events.loading.outcome import LoadContext, Rejection
 from outbound_events.loading.providers import PROVIDERS, FileFormat, Provider
 from outbound_events.loading.sources import Fingerprint, SourceFile
@@ -26,6 +27,12 @@ LINEAGE_COLUMNS = (
 # Payloads are long JSON texts: zstd keeps them several times smaller than DuckDB's
 # default string compression and is quicker to write.
 PAYLOAD_COLUMN = "payload varchar using compression zstd"
+# The last column of every provider table: SHA-256 of the payload's canonical JSON
+# (loading.canonical), null when the payload is not JSON and for rows landed before
+# the column existed.
+CONTENT_SHA256_COLUMN = "content_sha256 varchar"
+# The columns every landing statement writes, in this order.
+RAW_INSERT_COLUMNS = "source_file, source_position, load_id, loaded_at, payload, content_sha256"
 
 LOAD_REJECTIONS_DDL = f"""
 create table if not exists {SCHEMA}.load_rejections (
@@ -43,19 +50,41 @@ def provider_table_ddl(provider: Provider) -> str:
     event_type = "event_type varchar, " if provider.file_format is FileFormat.AVRO else ""
     return (
         f"create table if not exists {SCHEMA}.{provider.table} "
-        f"({event_type}{LINEAGE_COLUMNS}, {PAYLOAD_COLUMN})"
+        f"({event_type}{LINEAGE_COLUMNS}, {PAYLOAD_COLUMN}, {CONTENT_SHA256_COLUMN})"
     )
 
 
 def ensure_tables(connection: duckdb.DuckDBPyConnection) -> None:
     """Create the `raw` schema, every provider's raw table, raw.load_rejections and
     raw.loaded_files where they are missing (so a build works after loading any one
-    provider). Existing tables, e.g. from the sample seeds, are kept as they are."""
+    provider). Existing tables keep their rows; a provider table of an older
+    warehouse gains the content_sha256 column (null for the rows already there)."""
     connection.execute(f"create schema if not exists {SCHEMA}")
     for provider in PROVIDERS.values():
         connection.execute(provider_table_ddl(provider))
+        connection.execute(
+            f"alter table {SCHEMA}.{provider.table} add column if not exists "
+            f"{CONTENT_SHA256_COLUMN}"
+        )
     connection.execute(LOAD_REJECTIONS_DDL)
     connection.execute(LOADED_FILES_DDL)
+
+
+# The scalar function landing statements call on each payload (a Python UDF that
+# DuckDB feeds whole vectors of rows, see canonical.content_sha256_arrow).
+CONTENT_SHA256_FUNCTION = "outbound_events_content_sha256"
+
+
+def register_functions(connection: duckdb.DuckDBPyConnection) -> None:
+    """Make CONTENT_SHA256_FUNCTION callable on `connection`."""
+    connection.create_function(
+        CONTENT_SHA256_FUNCTION,
+        content_sha256_arrow,
+        ["VARCHAR"],
+        "VARCHAR",
+        type="arrow",
+        null_handling="special",  # it returns NULL for a payload that is not JSON
+    )
 
 
 @dataclass(frozen=True)
@@ -110,22 +139,33 @@ def record_file(
     rejections: Sequence[Rejection],
 ) -> None:
     """Write the file's rejections and, when its content could be read, its
-    bookkeeping row (a file that could not even be read is tried again next time)."""
-    for rejection in rejections:
-        connection.execute(
-            f"insert into {SCHEMA}.load_rejections "
-            "(provider, source_file, source_position, load_id, loaded_at, rejection_reason, "
-            "raw_text) values (?, ?, ?, ?, ?, ?, ?)",
-            [
-                context.provider,
-                file.source_file,
-                rejection.source_position,
-                context.load_id,
-                context.loaded_at,
-                rejection.reason.value,
-                rejection.raw_text,
-            ],
+    bookkeeping row (a file that could not even be read is tried again next time).
+    The rejections are written in one statement, however many records they are."""
+    if rejections:
+        batch = pa.table(
+            {
+                "source_position": pa.array(
+                    [rejection.source_position for rejection in rejections], pa.int64()
+                ),
+                "rejection_reason": pa.array(
+                    [rejection.reason.value for rejection in rejections], pa.string()
+                ),
+                "raw_text": pa.array([rejection.raw_text for rejection in rejections], pa.string()),
+            }
         )
+        with registered(connection, batch) as view:
+            connection.execute(
+                f"insert into {SCHEMA}.load_rejections "
+                "(provider, source_file, source_position, load_id, loaded_at, rejection_reason, "
+                "raw_text) select $provider, $source_file, source_position, $load_id, "
+                f"$loaded_at, rejection_reason, raw_text from {view}",
+                {
+                    "provider": context.provider,
+                    "source_file": file.source_file,
+                    "load_id": context.load_id,
+                    "loaded_at": context.loaded_at,
+                },
+            ).fetchall()
     if fingerprint is None:
         return
     connection.execute(
@@ -160,9 +200,42 @@ def registered(connection: duckdb.DuckDBPyConnection, table: pa.Table) -> Iterat
 
 
 def inserted_count(result: duckdb.DuckDBPyConnection) -> int:
-    """Rows an INSERT wrote (DuckDB returns them as its single result value)."""
-    row = result.fetchone()
-    return int(row[0]) if row else 0
+    """Rows an INSERT wrote (DuckDB returns them as its single result value). The
+    result is read to its end: DuckDB refuses other work on a connection whose last
+    result is unfinished."""
+    rows = result.fetchall()
+    return int(rows[0][0]) if rows else 0
+
+
+def insert_batch(
+    connection: duckdb.DuckDBPyConnection,
+    table: str,
+    batch: pa.Table,
+    constants: dict[str, object],
+) -> int:
+    """Insert an Arrow batch of (source_position, payload, content_sha256) rows into
+    raw.`table`, every row with the bound `constants` (source_file, load_id, loaded_at,
+    and for Braze event_type); return the rows written."""
+    names = [name for name in constants if name != "source_file"]
+    columns = ", ".join(["source_file", *names])
+    values = ", ".join(f"${name}" for name in ["source_file", *names])
+    with registered(connection, batch) as view:
+        result = connection.execute(
+            f"insert into {SCHEMA}.{table} ({columns}, source_position, payload, content_sha256) "
+            f"select {values}, source_position, payload, content_sha256 from {view}",
+            constants,
+        )
+        return inserted_count(result)
+
+
+def payload_batch(positions: list[int], payloads: list[str], hashes: list[str | None]) -> pa.Table:
+    return pa.table(
+        {
+            "source_position": pa.array(positions, pa.int64()),
+            "payload": pa.array(payloads, pa.string()),
+            "content_sha256": pa.array(hashes, pa.string()),
+        }
+    )
 
 
 def missing_tables(database: Path) -> list[str]:
