@@ -20,7 +20,7 @@ from outbound_events.project import dbt_environment, project_dir
 
 PROVIDER_KEYS = tuple(PROVIDERS)
 
-# The bundled sample lives in seeds/sample and lands in schema `sample`; the models
+# The bundled sample lives in seeds/sample and lands in schema `sample_raw`; the models
 # read it instead of `raw` when this var is true. dbt never writes to `raw`.
 SAMPLE_SEEDS = "path:seeds/sample"
 USE_SAMPLE = '{"outbound_events__use_sample": true}'
@@ -55,7 +55,7 @@ def run_dbt(args: Sequence[str]) -> None:
 
 
 def build_sample() -> None:
-    """Seed the bundled sample (schema `sample`) and build and test everything on it,
+    """Seed the bundled sample (schema `sample_raw`) and build and test everything on it,
     from scratch (the incremental models then hold the sample, not the raw data)."""
     run_dbt(["seed", "--full-refresh"])
     run_dbt(["build", "--full-refresh", "--vars", USE_SAMPLE, "--exclude", SAMPLE_SEEDS])

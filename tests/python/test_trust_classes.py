@@ -258,7 +258,7 @@ def test_plain_dbt_build_on_a_fresh_warehouse_works_and_leaves_raw_empty(tmp_pat
         dbt.run_dbt(["build"])  # what every dbt user types first, sample seeds included
     assert raw_counts(database) == {provider.table: 0 for provider in PROVIDERS.values()}
     assert query(database, "select count(*) from marts.outbound_events") == [(0,)]
-    sample = query(database, "select count(*) from sample.braze__events")[0][0]
+    sample = query(database, "select count(*) from sample_raw.braze__events")[0][0]
     assert sample > 0, "the sample seeds land in their own schema"
 
 

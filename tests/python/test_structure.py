@@ -1,0 +1,107 @@
+"""The project's shape: one-way DAG, semantics read from seeds, staging SQL in the
+models rather than in macros, and a README tree that matches the files."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from outbound_events import dbt
+from outbound_events.project import project_dir
+
+ROOT = project_dir()
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    target = tmp_path_factory.mktemp("parse")
+    subprocess.run(
+        [dbt.dbt_executable(), "parse", "--project-dir", str(ROOT), "--profiles-dir", str(ROOT),
+         "--target-path", str(target)],
+        check=True, capture_output=True, cwd=ROOT,
+    )  # fmt: skip
+    return json.loads((target / "manifest.json").read_text())
+
+
+def models(manifest: dict) -> dict[str, dict]:
+    return {
+        node["name"]: node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+    }
+
+
+def layer(node: dict) -> str:
+    return node["fqn"][1]
+
+
+def ancestors(manifest: dict, unique_id: str) -> set[str]:
+    seen: set[str] = set()
+    todo = [unique_id]
+    while todo:
+        node = manifest["nodes"].get(todo.pop())
+        for parent in (node or {}).get("depends_on", {}).get("nodes", []):
+            if parent not in seen:
+                seen.add(parent)
+                todo.append(parent)
+    return seen
+
+
+def test_the_dag_runs_one_way(manifest):
+    by_id = {node["unique_id"]: node for node in models(manifest).values()}
+    order = {"staging": 0, "intermediate": 1, "marts": 2}
+    for node in by_id.values():
+        for parent in node["depends_on"]["nodes"]:
+            if parent in by_id:
+                assert order[layer(by_id[parent])] <= order[layer(node)], (
+                    f"{node['name']} ({layer(node)}) reads {by_id[parent]['name']}"
+                )
+    assert not [
+        n for n in by_id.values() if n["name"].startswith("int_") and layer(n) != "intermediate"
+    ]
+
+
+def test_funnels_read_the_semantics_seeds(manifest):
+    nodes = models(manifest)
+    for name in ["message_lifecycle", "engagement_funnel_daily", "user_engagement"]:
+        parents = ancestors(manifest, nodes[name]["unique_id"])
+        assert "seed.outbound_events.event_types" in parents, name
+        assert "seed.outbound_events.provider_channels" in parents or name == "user_engagement"
+
+
+def test_no_model_is_a_single_macro_call(manifest):
+    for name, node in models(manifest).items():
+        code = re.sub(r"\{#.*?#\}", "", node["raw_code"], flags=re.S).strip()
+        assert not re.fullmatch(r"\{\{.*\}\}", code, flags=re.S), name
+        assert "select" in code.lower(), name
+
+
+def non_blank_lines(folder: Path) -> int:
+    return sum(
+        1
+        for path in folder.rglob("*.sql")
+        for line in path.read_text().splitlines()
+        if line.strip()
+    )
+
+
+def test_logic_lives_in_models_not_macros():
+    ratio = non_blank_lines(ROOT / "macros") / non_blank_lines(ROOT / "models")
+    assert ratio <= 0.35, f"macro SQL is {ratio:.2f}x model SQL"
+
+
+def test_the_readme_tree_names_files_that_exist():
+    readme = (ROOT / "README.md").read_text()
+    tree = readme.split("## Folder tree", 1)[1].split("```", 2)[1]
+    paths = [line.split()[0] for line in tree.splitlines() if line.strip()]
+    assert len(paths) > 10
+    for path in paths:
+        for part in path.rstrip(",").split(","):
+            if part and "<" not in part:
+                assert (ROOT / part).exists(), part
+    for model in (ROOT / "models").rglob("*.sql"):
+        assert model.stem in readme or model.parent.name in readme, model
