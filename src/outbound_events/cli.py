@@ -17,6 +17,7 @@ from outbound_events import dbt, loading
 from outbound_events.load_progress import file_progress
 from outbound_events.loading.warehouse import missing_tables
 from outbound_events.loading.warehouse_lock import (
+    WarehouseError,
     WarehouseInUseError,
     in_use_message,
     lock_holder,
@@ -196,7 +197,7 @@ def main() -> None:
     except click.ClickException as error:
         error.show()
         sys.exit(error.exit_code)
-    except (dbt.DbtCommandError, ProjectNotFoundError, WarehouseInUseError) as error:
+    except (dbt.DbtCommandError, ProjectNotFoundError, WarehouseError) as error:
         errors.print(f"[bold red]error:[/] {escape(str(error))}")
         sys.exit(1)
     except duckdb.Error as error:

@@ -274,3 +274,19 @@ def test_a_bad_record_size_setting_is_refused_before_anything_is_written(tmp_pat
         "Error: OUTBOUND_EVENTS_MAX_RECORD_BYTES='lots' is not a positive whole number of bytes\n"
     )
     assert not database.exists()
+
+
+@pytest.mark.parametrize("command", [["load", "-p", "outbound", "FILE"], ["summary"], ["build"]])
+def test_a_warehouse_path_holding_another_file_is_refused(tmp_path, command):
+    # DuckDB would open an in-memory database in its place: a load would "land"
+    # records that are stored nowhere
+    not_a_warehouse = write_text(tmp_path / "events.json", '{"not": "a database"}\n')
+    write_text(tmp_path / "a.ndjson", '{"user_id":"u1"}\n')
+    args = [str(tmp_path / "a.ndjson") if arg == "FILE" else arg for arg in command]
+    completed = run_cli(not_a_warehouse, *args)
+    assert completed.returncode == 1
+    assert f"{not_a_warehouse} is not a DuckDB database file: point OUTBOUND_EVENTS_DB at " in (
+        completed.stderr
+    )
+    assert "Traceback" not in completed.stderr
+    assert not_a_warehouse.read_text() == '{"not": "a database"}\n'

@@ -37,7 +37,7 @@ from outbound_events.loading.warehouse import (
     record_file,
     register_functions,
 )
-from outbound_events.loading.warehouse_lock import WarehouseInUseError, connect
+from outbound_events.loading.warehouse_lock import NotAWarehouseError, WarehouseInUseError, connect
 
 
 class UnknownProviderError(ValueError):
@@ -112,6 +112,8 @@ def load_files(
         connection = connect(database, wait=wait, on_wait=on_wait)
     except WarehouseInUseError:
         raise
+    except NotAWarehouseError as error:
+        raise LoadFailedError(str(error)) from error
     except duckdb.Error as error:
         raise LoadFailedError(
             f"cannot open the warehouse {database}: {_first_line(error)}"

@@ -1,5 +1,9 @@
 """Opening the warehouse while another process may hold it.
 
+An existing file that is not a DuckDB database is refused first (NotAWarehouseError):
+DuckDB would otherwise open an in-memory database in its place, and a load would
+report records that were never stored.
+
 DuckDB lets one process at a time open a database file for writing (and none may
 read it meanwhile). When another process holds the file, DuckDB refuses with
 `Could not set lock on file "...": Conflicting lock is held in <program> (PID n)`.
@@ -10,12 +14,16 @@ POLL_SECONDS until the file is free or the wait is over.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
+
+from outbound_events.project import DB_ENV
 
 POLL_SECONDS = 0.25
 # A holder's command line is shown on one line, cut to this many characters.
@@ -23,8 +31,40 @@ COMMAND_CHARS = 300
 _CONFLICT = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)")
 
 
-class WarehouseInUseError(RuntimeError):
+# Every DuckDB database file holds these bytes at offset 8.
+DUCKDB_MAGIC = b"DUCK"
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse cannot be opened."""
+
+
+class WarehouseInUseError(WarehouseError):
     """Another process holds the warehouse file."""
+
+
+class NotAWarehouseError(WarehouseError):
+    """The warehouse path holds something that is not a DuckDB database file."""
+
+
+def check_is_duckdb(database: Path) -> None:
+    """Raise NotAWarehouseError when `database` exists and is no DuckDB database file
+    (a folder, or a missing or empty file, is left for DuckDB to tell)."""
+    try:
+        status = os.stat(database)
+    except OSError:
+        return
+    if stat.S_ISDIR(status.st_mode) or (stat.S_ISREG(status.st_mode) and not status.st_size):
+        return
+    head = b""
+    if stat.S_ISREG(status.st_mode):
+        with open(database, "rb") as stream:
+            head = stream.read(12)
+    if head[8:12] != DUCKDB_MAGIC:
+        raise NotAWarehouseError(
+            f"{database} is not a DuckDB database file: point {DB_ENV} at the warehouse "
+            "(or at a path where it is to be created)"
+        )
 
 
 def lock_holder(error: BaseException) -> int | None:
@@ -65,7 +105,9 @@ def connect(
 ) -> duckdb.DuckDBPyConnection:
     """duckdb.connect(database), retrying for up to `wait` seconds while another
     process holds the file (`on_wait` is told once, with the reason); raise
-    WarehouseInUseError when it is still held. Other DuckDB errors pass through."""
+    WarehouseInUseError when it is still held, NotAWarehouseError when the file is
+    no DuckDB database. Other DuckDB errors pass through."""
+    check_is_duckdb(database)
     deadline = time.monotonic() + max(wait, 0.0)
     told = False
     while True:
