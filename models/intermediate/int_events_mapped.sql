@@ -59,17 +59,19 @@ mapped as (
         on lower(trim(validated_events.provider_channel)) = channel_mapping.channel_key
 ),
 
-{#- The provider's identifier of the message (SPEC §6): Braze dispatch_id with the
+{# The provider's identifier of the message (SPEC §6): Braze dispatch_id with the
     campaign variation or Canvas step, else send_id; the provider's message id
     (CrossEngage / ActivatePro message_id, Customer.io email_id, Braze card id); else
-    the campaign (or Canvas step) and variation. -#}
+    the campaign (or Canvas step) and variation. #}
 identified as (
     select
         mapped.*,
         event_types.is_message_event,
         event_types.is_conversion,
         coalesce(
-            {{ dbt.concat(["'dispatch:'", 'dispatch_id', "':'", "coalesce(message_variation_id, canvas_step_id, '')"]) }},
+            {{ dbt.concat([
+                "'dispatch:'", 'dispatch_id', "':'", "coalesce(message_variation_id, canvas_step_id, '')"
+            ]) }},
             {{ dbt.concat(["'send:'", 'send_id']) }},
             {{ dbt.concat(["'message:'", 'message_id']) }},
             {{ dbt.concat([

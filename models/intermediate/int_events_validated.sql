@@ -11,6 +11,12 @@
     on_schema_change='append_new_columns',
 ) }}
 {%- set min_valid_timestamp = outbound_events.sql_string(var('outbound_events__min_valid_timestamp')) -%}
+{%- set latest_valid_timestamp = dbt.dateadd(
+    'hour', var('outbound_events__future_tolerance_hours') | int, 'loaded_at'
+) -%}
+{%- set content_key = dbt.concat([
+    "'content:'", 'content_sha256', "':'", dbt.cast('event_position', dbt.type_string())
+]) -%}
 
 with
 
@@ -35,16 +41,15 @@ validated as (
             when occurred_at is null then 'timestamp_unparseable'
             when occurred_at < cast({{ min_valid_timestamp }} as {{ dbt.type_timestamp() }})
                 then 'timestamp_out_of_range'
-            when occurred_at > {{ dbt.dateadd('hour', var('outbound_events__future_tolerance_hours') | int, 'loaded_at') }}
-                then 'timestamp_out_of_range'
+            when occurred_at > {{ latest_valid_timestamp }} then 'timestamp_out_of_range'
         end as rejection_reason
     from unioned
 ),
 
-{#- Copies of one event share a dedup_key: the provider's event id where it sends one
+{# Copies of one event share a dedup_key: the provider's event id where it sends one
     (Braze `id`, Customer.io `messageId`), else the record's content hash computed by
     the loader (canonical JSON) and the event's position in it (an API body's
-    element). A record landed without a content hash is its own event. -#}
+    element). A record landed without a content hash is its own event. #}
 keyed as (
     select
         *,
@@ -52,7 +57,7 @@ keyed as (
             when rejection_reason is null
                 then coalesce(
                     provider_event_id,
-                    {{ dbt.concat(["'content:'", 'content_sha256', "':'", dbt.cast('event_position', dbt.type_string())]) }},
+                    {{ content_key }},
                     {{ dbt.concat(["'record:'", 'record_id']) }}
                 )
         end as dedup_key

@@ -20,9 +20,9 @@ rejected_records as (
     where rejection_reason is not null
 ),
 
-{#- Copies of an event id whose content differs from the copy kept (same Braze `id`
+{# Copies of an event id whose content differs from the copy kept (same Braze `id`
     or Customer.io `messageId`, another user or time): a provider-side conflict, shown
-    rather than silently collapsed. -#}
+    rather than silently collapsed. #}
 conflicting_copies as (
     select
         copies.provider,

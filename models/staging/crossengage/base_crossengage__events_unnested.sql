@@ -34,8 +34,8 @@ events_extracted as (
     from payloads_checked
 ),
 
-{#- `events` is an array when its JSON text starts with `[` (the text of a valid
-    document's value), which spares parsing a large body once more. -#}
+{# `events` is an array when its JSON text starts with `[` (the text of a valid
+    document's value), which spares parsing a large body once more. #}
 records_classified as (
     select
         *,
