@@ -111,10 +111,13 @@ def _may_differ(written: bytes) -> bool:
     exponent's digits end the number: `,`, `]`, `}` or the end follow)."""
     if b"0.0000" in written:
         return True
-    if b"e-" not in written and b"e+" not in written:
+    markers = [b"e-"] if b"e-" in written else []
+    if b"+" in written and b"e+" in written:  # one byte is quicker to look for, and rare
+        markers.append(b"e+")
+    if not markers:
         return False
     length = len(written)
-    for marker in (b"e-", b"e+"):
+    for marker in markers:
         at = written.find(marker)
         while at != -1:
             end = at + 2
