@@ -11,7 +11,8 @@
         'invalid_json', 'not_a_json_object', 'events_not_an_array', 'no_events', 'missing_event_name',
         'missing_user_id', 'missing_timestamp', 'timestamp_unparseable', 'timestamp_out_of_range',
         'conflicting_duplicate',
-        'empty_file', 'not_avro', 'truncated_avro', 'unreadable_file', 'invalid_json_file',
+        'empty_file', 'not_avro', 'truncated_avro', 'unreadable_file', 'invalid_json_file', 'not_json',
+        'not_utf8', 'record_too_large',
     ]) }}
 {%- endmacro %}
 

@@ -55,11 +55,14 @@ def summary_tables(database: Path) -> list[Table]:
     events_table = Table(title="marts.outbound_events", caption=caption)
     # provider, events, distinct event types, unmapped names, duplicates removed,
     # events without a timestamp (ingestion time), records rejected, messages with clock
-    # skew
-    headings = ["provider", "events", "types", "unmapped", "duplicates", "no time", "rejected"]
-    for heading in [*headings, "skewed"]:
+    # skew (a stage stamped before the send)
+    headings = ["provider", "events", "types", "unmapped", "dups", "no time", "rejected", "skew"]
+    for heading in headings:
         events_table.add_column(
-            heading, justify="left" if heading == "provider" else "right", no_wrap=True
+            heading,
+            justify="left" if heading == "provider" else "right",
+            no_wrap=True,
+            min_width=11 if heading == "provider" else None,
         )
     for provider, count, types, unmapped, duplicates, ingestion, _first, _last in events:
         events_table.add_row(

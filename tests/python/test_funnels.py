@@ -9,6 +9,10 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
+from outbound_events.project import project_dir
+
+ROOT = project_dir()
+
 WINDOW_HOURS = {"email": 120, "sms": 24, "push": 24}  # project defaults
 DEFAULT_WINDOW_HOURS = 24  # the other channels' default in dbt_project.yml
 FUNNEL_KEYS = ["message_date", "provider", "channel", "campaign_type", "campaign_or_canvas_id"]
@@ -72,13 +76,18 @@ def messages_from_events(events: pd.DataFrame) -> pd.DataFrame:
         messages[column] = chosen.groupby("message_key").size()
         messages[column] = messages[column].fillna(0).astype(int)
 
-    # which provider x channel report sends / deliveries
-    reports = message_events.groupby(["provider", "channel"], dropna=False)["event_type"].agg(set)
-    reports_deliveries = messages.apply(
-        lambda m: "delivery" in reports[(m["provider"], m["channel"])], axis=1
-    )
+    # what each provider documents it reports per channel (a channel without a row:
+    # sends only)
+    documented = pd.read_csv(ROOT / "seeds" / "semantics" / "provider_channels.csv")
+    reports = {
+        (row.provider, row.channel): (bool(row.reports_sends), bool(row.reports_deliveries))
+        for row in documented.itertuples()
+    }
     reports_sends = messages.apply(
-        lambda m: "send" in reports[(m["provider"], m["channel"])], axis=1
+        lambda m: reports.get((m["provider"], m["channel"]), (True, False))[0], axis=1
+    )
+    reports_deliveries = messages.apply(
+        lambda m: reports.get((m["provider"], m["channel"]), (True, False))[1], axis=1
     )
 
     messages["is_sent"] = messages["sent_at"].notna()
@@ -323,13 +332,11 @@ def test_delivery_rate_is_null_where_deliveries_are_not_reported(sample_db):
         from marts.engagement_funnel_by_channel order by provider, channel
     """).fetchall()
     rates = {(provider, channel): rate for provider, channel, _, _, rate in rows}
-    # Braze reports no push, webhook or content-card deliveries; ActivatePro none on email
-    for unreported in [
-        ("braze", "push"),
-        ("braze", "webhook"),
-        ("braze", "content_card"),
-        ("activatepro", "email"),
-    ]:
+    # Braze reports no push, webhook or content-card deliveries
+    for unreported in [("braze", "push"), ("braze", "webhook"), ("braze", "content_card")]:
         assert rates[unreported] is None, unreported
+    # ActivatePro (the CrossEngage platform) reports deliveries on every channel: its three
+    # email sends of the sample have none yet, which is 0 %, not "unknown"
+    assert rates[("activatepro", "email")] == 0.0
     assert rates[("braze", "email")] == 0.5  # 2 of 4 sent (u3, u4 bounced)
     assert rates[("braze", "sms")] == 1 / 3  # u1 of u1..u3
