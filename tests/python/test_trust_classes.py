@@ -17,6 +17,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from fixtures.loader_files import load as cli_load
+from fixtures.loader_files import record_schema, snapshot, write_avro, write_text
 from fixtures.raw import Raw, empty_warehouse, land
 from fixtures.warehouse import warehouse_env
 from outbound_events import dbt
@@ -318,3 +320,30 @@ def test_a_50000_event_api_body_builds_in_bounded_memory(tmp_path):
         from marts.outbound_events
     """)  # fmt: skip
     assert positions == [(1, BIG_BODY_EVENTS, BIG_BODY_EVENTS)]
+
+
+def test_files_loaded_by_the_cli_survive_a_plain_dbt_build(tmp_path):
+    database = tmp_path / "cli.duckdb"
+    lines = [json.dumps({"id": "u1", "event": "Message Sent", "timestamp": "2024-05-01T09:00:00Z",
+                         "channel": "Email", "message_id": "m1"}),
+             '{"id": "u1", "event": "Message Delivered" "timestamp": 1}']  # fmt: skip
+    feed = write_text(tmp_path / "ce" / "feed.ndjson", "\n".join(lines) + "\n")
+    schema = record_schema("dataexport.S3.inner.users.messages.email.Send",
+                           [("id", "string"), ("user_id", "string"), ("time", "int"),
+                            ("dispatch_id", "?string")])  # fmt: skip
+    avro = tmp_path / "braze" / "event_type=users.messages.email.Send" / "part.avro"
+    write_avro(avro, schema, [{"id": "s1", "user_id": "u9", "time": epoch("2024-05-01 09:00:00"),
+                               "dispatch_id": "d1"}])  # fmt: skip
+    assert cli_load(database, "crossengage", feed).exit_code == 0
+    assert cli_load(database, "braze", tmp_path / "braze").exit_code == 0
+    before = snapshot(database)
+    assert sum(len(rows) for rows in before.values()) > 0
+    with warehouse_env(database):
+        dbt.run_dbt(["build"])
+        dbt.run_dbt(["build", "--full-refresh"])
+    assert snapshot(database) == before
+    events = "select provider, count(*) from marts.outbound_events group by all order by 1"
+    assert query(database, events) == [("braze", 1), ("crossengage", 1)]
+    assert query(database, "select rejection_reason from marts.rejected_events") == [
+        ("invalid_json",)
+    ]
