@@ -7,6 +7,10 @@ decimals their exact digits, uuids their canonical form); a NaN or infinite floa
 becomes the string "NaN", "Infinity" or "-Infinity". Each file is read with its own
 writer schema, so files whose schema gained fields land side by side.
 
+A record whose payload is over the record size limit (limits.py) is rejected as
+`record_too_large` (its position and the start of its payload); the records after it
+land. Every landed record carries content_sha256 of its payload (canonical.py).
+
 `event_type` is the value of the nearest `event_type=` folder of the path, else the
 schema's record name from its `users.` part on
 (`dataexport.S3.inner.users.messages.email.Send` -> `users.messages.email.Send`).
