@@ -4,7 +4,9 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 export DBT_PROFILES_DIR := $(CURDIR)
 
-.PHONY: setup sample test lint clean
+.PHONY: setup sample test lint bench clean
+EVENTS ?= 1M
+ROUNDS ?= 2
 
 setup: $(VENV)/.installed
 
@@ -17,13 +19,16 @@ sample: setup
 	$(BIN)/outbound-events sample
 
 lint: setup
-	$(BIN)/ruff check src tests/python scripts
-	$(BIN)/ruff format --check src tests/python scripts
+	$(BIN)/ruff check src tests/python scripts benchmarks
+	$(BIN)/ruff format --check src tests/python scripts benchmarks
 	mkdir -p target
 	OUTBOUND_EVENTS_DB=$(CURDIR)/target/lint.duckdb $(BIN)/sqlfluff lint models tests --processes 2
 
 test: lint
 	$(BIN)/pytest
+
+bench: setup
+	$(BIN)/python benchmarks/bench.py --events $(EVENTS) --rounds $(ROUNDS)
 
 clean:
 	rm -rf $(VENV) target logs

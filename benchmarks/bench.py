@@ -1,0 +1,193 @@
+"""`make bench EVENTS=1M`: how the build's cost compares with the engine's floor, and
+how an incremental run's cost follows the new data.
+
+In one process tree, over fresh copies of one generated warehouse, interleaved
+(round after round, every stage once per round):
+
+- floor: one DuckDB statement that parses every raw record once into the core typed
+  columns (provider, event name, user, time): what any pipeline must at least pay;
+- full `dbt run` and full `dbt build` (models, then models + tests) from scratch;
+- +1 % new records (one more day of loads), incremental `dbt run` and `dbt build`;
+- a no-op `dbt build` right after.
+
+Prints the median of each stage, its ratio to its reference, and the peak RSS of the
+dbt process tree. Timings are wall-clock on a shared machine: compare the ratios, which
+are measured side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+sys.path.insert(0, str(Path(__file__).parent))
+from generate import Batch, generate, parse_count  # noqa: E402
+from outbound_events import dbt  # noqa: E402
+from outbound_events.project import DB_ENV, project_dir  # noqa: E402
+
+# Each record's JSON parsed once (one multi-path extraction), malformed ones giving nulls.
+FLOOR = """
+    create or replace table main.floor as
+    select
+        provider,
+        coalesce(event_type, fields[1]) as event_name,
+        fields[2] as user_id,
+        coalesce(
+            try_cast(fields[3] as timestamp),
+            to_timestamp(try_cast(fields[3] as double))::timestamp
+        ) as occurred_at
+    from (
+        {selects}
+    ) as records
+"""
+FLOOR_SELECT = """
+        select '{provider}' as provider, {event_type} as event_type,
+            try(json_extract_string(payload, ['$.event', '$.{user}', '$.{time}'])) as fields
+        from raw.{provider}__events"""
+FLOOR_FIELDS = {
+    "braze": ("event_type", "user_id", "time"),
+    "crossengage": ("null", "id", "timestamp"),
+    "activatepro": ("null", "userId", "timestamp"),
+    "outbound": ("null", "user_id", "timestamp"),
+    "customerio": ("null", "user_id", "timestamp"),
+}
+DBT_CHILD = (
+    "import resource, sys\n"
+    "from outbound_events import dbt\n"
+    "dbt.run_dbt(sys.argv[1:])\n"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+)
+
+
+def floor_statement() -> str:
+    selects = [
+        FLOOR_SELECT.format(provider=provider, event_type=event_type, user=user, time=time_field)
+        for provider, (event_type, user, time_field) in FLOOR_FIELDS.items()
+    ]
+    return FLOOR.format(selects="\n        union all".join(selects))
+
+
+def timed_floor(database: Path) -> tuple[float, int]:
+    start = time.perf_counter()
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("set threads = 2")
+        connection.execute(floor_statement())
+    return time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def timed_dbt(database: Path, *args: str) -> tuple[float, int]:
+    """Seconds and peak RSS (KiB) of one dbt command in a fresh child process."""
+    environment = {**__import__("os").environ, DB_ENV: str(database)}
+    start = time.perf_counter()
+    completed = subprocess.run(
+        [sys.executable, "-c", DBT_CHILD, *args, "--exclude", dbt.SAMPLE_SEEDS],
+        env=environment, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    seconds = time.perf_counter() - start
+    if completed.returncode != 0:
+        sys.exit(f"dbt {' '.join(args)} failed:\n{completed.stdout[-4000:]}{completed.stderr}")
+    return seconds, int(completed.stdout.strip().splitlines()[-1])
+
+
+def model_timings(target: Path) -> list[tuple[str, float]]:
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    return sorted(
+        ((r["unique_id"].split(".")[-1], r["execution_time"]) for r in results),
+        key=lambda item: -item[1],
+    )
+
+
+def prepare(workdir: Path, events: int) -> tuple[Path, Batch]:
+    base = workdir / "base.duckdb"
+    print(f"generating {events:,} events ...", flush=True)
+    with duckdb.connect(str(base)) as connection:
+        landed = generate(connection, Batch(events))
+    print("raw records:", ", ".join(f"{p} {n:,}" for p, n in landed.items()), flush=True)
+    timed_dbt(base, "seed")  # the semantics seeds are part of the starting state
+    # the base's last loads (late events, duplicates) are on day 31: the new day is 32
+    return base, Batch(max(1, events // 100), days=1, first_day=32, seed=2)
+
+
+def add_increment(database: Path, increment: Batch) -> None:
+    with duckdb.connect(str(database)) as connection:
+        generate(connection, increment)
+
+
+def run(events: int, rounds: int) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="outbound-bench-"))
+    try:
+        base, increment = prepare(workdir, events)
+        stages: dict[str, list[tuple[float, int]]] = {}
+
+        def record(stage: str, measured: tuple[float, int]) -> None:
+            stages.setdefault(stage, []).append(measured)
+            print(f"  {stage:<28} {measured[0]:8.2f} s  {measured[1] / 1024:7.0f} MiB", flush=True)
+
+        for round_number in range(1, rounds + 1):
+            print(f"round {round_number}", flush=True)
+            work = workdir / "work.duckdb"
+            shutil.copy(base, work)
+            record("floor", timed_floor(work))
+            shutil.copy(base, work)
+            record("full dbt run", timed_dbt(work, "run", "--full-refresh"))
+            shutil.copy(base, work)
+            record("full dbt build", timed_dbt(work, "build", "--full-refresh"))
+            built = workdir / "built.duckdb"
+            shutil.copy(work, built)
+            add_increment(work, increment)
+            record("+1% incremental dbt run", timed_dbt(work, "run"))
+            shutil.copy(built, work)
+            add_increment(work, increment)
+            record("+1% incremental dbt build", timed_dbt(work, "build"))
+            timings = model_timings(project_dir() / "target")
+            record("no-op dbt build", timed_dbt(work, "build"))
+        report(events, stages, timings)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+REFERENCE = {
+    "floor": None,
+    "full dbt run": "floor",
+    "full dbt build": "floor",
+    "+1% incremental dbt run": "full dbt run",
+    "+1% incremental dbt build": "full dbt build",
+    "no-op dbt build": "full dbt build",
+}
+
+
+def report(events: int, stages: dict[str, list[tuple[float, int]]], timings: list) -> None:
+    median = {stage: statistics.median(s for s, _ in runs) for stage, runs in stages.items()}
+    print(f"\n{events:,} events, median of {len(stages['floor'])} interleaved rounds")
+    print("| stage | wall | vs | peak RSS |\n|---|---|---|---|")
+    for stage, reference in REFERENCE.items():
+        ratio = f"{median[stage] / median[reference]:.2f}× {reference}" if reference else "1×"
+        if reference and reference != "floor":
+            ratio = f"{median[stage] / median[reference]:.0%} of the {reference}"
+        peak = max(rss for _, rss in stages[stage]) / 1024
+        print(f"| {stage} | {median[stage]:.1f} s | {ratio} | {peak:.0f} MiB |")
+    print("\nslowest nodes of the last +1% incremental build (run_results.json):")
+    for name, seconds in timings[:8]:
+        print(f"  {name:<60} {seconds:6.2f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", default="1M", help="events to generate (1M, 10M, ...)")
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved repetitions")
+    args = parser.parse_args()
+    run(parse_count(args.events), args.rounds)
+
+
+if __name__ == "__main__":
+    main()
