@@ -25,7 +25,7 @@ lint: setup
 	OUTBOUND_EVENTS_DB=$(CURDIR)/target/lint.duckdb $(BIN)/sqlfluff lint models tests --processes 2
 
 test: lint
-	$(BIN)/pytest
+	OUTBOUND_EVENTS_TEST_ALL_ROWS=true $(BIN)/pytest
 
 bench: setup
 	$(BIN)/python benchmarks/bench.py --events $(EVENTS) --rounds $(ROUNDS)

@@ -9,21 +9,48 @@
     json_extract_string({{ json_expr }}, '{{ path }}')
 {%- endmacro %}
 
+{#- The texts at many JSON paths of one document, as {path: expression}: on DuckDB
+    one multi-path extraction (the document parsed once; the engine computes the shared
+    list once per row), elsewhere one json_text per path. -#}
+{% macro json_texts(json_expr, paths) %}{{ return(adapter.dispatch('json_texts', 'outbound_events')(json_expr, paths)) }}{% endmacro %}
+{% macro default__json_texts(json_expr, paths) -%}
+    {%- set texts = {} -%}
+    {%- for path in paths -%}
+        {%- do texts.update({path: outbound_events.json_text(json_expr, path)}) -%}
+    {%- endfor -%}
+    {{ return(texts) }}
+{%- endmacro %}
+{% macro duckdb__json_texts(json_expr, paths) -%}
+    {%- set unique_paths = paths | unique(case_sensitive=true) | list -%}
+    {%- set texts = {} -%}
+    {%- for path in unique_paths -%}
+        {%- do texts.update({path: "json_extract_string(" ~ json_expr ~ ", ['" ~ unique_paths | join("', '")
+            ~ "'])[" ~ loop.index ~ "]"}) -%}
+    {%- endfor -%}
+    {{ return(texts) }}
+{%- endmacro %}
+
 {#- Kind of the JSON text: 'object', 'array', 'string', 'number', 'boolean', 'null',
     or 'invalid' when it does not parse (null for null text). -#}
 {% macro json_kind(json_expr) %}{{ return(adapter.dispatch('json_kind', 'outbound_events')(json_expr)) }}{% endmacro %}
 {% macro duckdb__json_kind(json_expr) -%}
+    {#- one parse: try() turns the error of text that is no JSON into null -#}
     case
         when {{ json_expr }} is null then null
-        when not json_valid({{ json_expr }}) then 'invalid'
-        else case lower(json_type({{ json_expr }}))
-            when 'object' then 'object'
-            when 'array' then 'array'
-            when 'varchar' then 'string'
-            when 'boolean' then 'boolean'
-            when 'null' then 'null'
-            else 'number'
-        end
+        else coalesce(
+            case lower(try(json_type({{ json_expr }})))
+                when 'object' then 'object'
+                when 'array' then 'array'
+                when 'varchar' then 'string'
+                when 'boolean' then 'boolean'
+                when 'null' then 'null'
+                when 'bigint' then 'number'
+                when 'ubigint' then 'number'
+                when 'double' then 'number'
+                when 'hugeint' then 'number'
+            end,
+            'invalid'
+        )
     end
 {%- endmacro %}
 

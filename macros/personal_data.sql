@@ -22,6 +22,11 @@
     {{ return('(^|[^0-9A-Za-z+])([+][0-9]{1,3}([ ./-]?[(]?[0-9]+[)]?){0,5}[ ./-]?[0-9]{4,}|[(]?0[0-9]{1,5}[)]?[ /-][0-9]{3,}([ -]?[0-9]{2,}){0,3}|[(]?[0-9]{3}[)]?[ .-][0-9]{3}[ .-][0-9]{4})') }}
 {%- endmacro %}
 
+{#- Either of them (one pass of the regular expression engine). -#}
+{% macro personal_data_pattern() -%}
+    {{ return('(' ~ outbound_events.email_pattern() ~ ')|' ~ outbound_events.phone_pattern()) }}
+{%- endmacro %}
+
 {% macro pii_hash(expr) -%}
     {{ outbound_events.sha256_hex(dbt.concat([
         outbound_events.sql_string(env_var('OUTBOUND_EVENTS_PII_SALT', '')), 'lower(trim(' ~ expr ~ '))'
@@ -39,8 +44,7 @@
 {% macro pii_id(expr) -%}
     {%- if outbound_events.keeps_pii() %}{{ expr }}{% else -%}
         case
-            when {{ outbound_events.regexp_contains(expr, outbound_events.email_pattern()) }}
-                or {{ outbound_events.regexp_contains(expr, outbound_events.phone_pattern()) }}
+            when {{ outbound_events.regexp_contains(expr, outbound_events.personal_data_pattern()) }}
                 then {{ outbound_events.pii_hash(expr) }}
             else {{ expr }}
         end
@@ -68,8 +72,16 @@
 {%- endmacro %}
 
 {#- Rows (relation_name, column_name, found) for each value of the relation's text
-    columns (or of `columns`) holding an e-mail or a phone number; none with keep_pii. -#}
-{% macro personal_data_hits(relation, columns=none) -%}
+    columns (or of `columns`) holding an e-mail or a phone number; none with keep_pii.
+    recent_rows_only: only rows whose loaded_at is within var
+    outbound_events__test_window_hours of the latest (unless var
+    outbound_events__test_all_rows). -#}
+{% macro personal_data_hits(relation, columns=none, recent_rows_only=false) -%}
+    {%- set scan_all = var('outbound_events__test_all_rows') | string | lower in ['true', '1', 'yes'] -%}
+    {%- set recent = 'loaded_at >= ' ~ dbt.dateadd(
+        'hour', -1 * (var('outbound_events__test_window_hours') | int),
+        '(select max(loaded_at) from ' ~ relation ~ ')'
+    ) if recent_rows_only and not scan_all else 'true' -%}
     {%- set names = columns or [] -%}
     {%- for column in (adapter.get_columns_in_relation(relation) if execute and not columns else []) -%}
         {%- do names.append(column.name) if column.is_string() -%}
@@ -78,8 +90,8 @@
     select '{{ relation.identifier }}' as relation_name, '{{ name }}' as column_name, {{ name }} as found
     from {{ relation }}
     where
-        {{ outbound_events.regexp_contains(name, outbound_events.email_pattern()) }}
-        or {{ outbound_events.regexp_contains(name, outbound_events.phone_pattern()) }}
+        {{ recent }}
+        and {{ outbound_events.regexp_contains(name, outbound_events.personal_data_pattern()) }}
     {{ 'union all' if not loop.last }}
     {%- else %}
     select 'none' as relation_name, 'none' as column_name, 'none' as found where 1 = 0

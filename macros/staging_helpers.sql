@@ -4,12 +4,13 @@
     A field is (column, [JSON paths]) or (column, [JSON paths], data_type): the first
     non-empty text among the paths (trimmed; '' counts as missing), cast if typed. -#}
 {% macro json_field_columns(json_expr, fields) -%}
+    {%- set texts = outbound_events.json_texts(json_expr, fields | map(attribute=1) | sum(start=[])) -%}
     {%- for field in fields %}
-        {%- set texts = [] %}
+        {%- set values = [] %}
         {%- for path in field[1] %}
-            {%- do texts.append("nullif(trim(" ~ outbound_events.json_text(json_expr, path) ~ "), '')") %}
+            {%- do values.append("nullif(trim(" ~ texts[path] ~ "), '')") %}
         {%- endfor %}
-        {%- set value = texts[0] if texts | length == 1 else "coalesce(" ~ texts | join(", ") ~ ")" %}
+        {%- set value = values[0] if values | length == 1 else "coalesce(" ~ values | join(", ") ~ ")" %}
         {{ dbt.safe_cast(value, field[2]) if field | length > 2 else value }} as {{ field[0] }}{{ "," if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
