@@ -34,3 +34,92 @@
         cast('1900-01-01' as {{ dbt.type_timestamp() }})
     {%- endif -%}
 {%- endmacro %}
+
+
+{#- Models after int_events_deduplicated (conversions, funnels, rejects, ledger) keep
+    how far they have processed in intermediate.incremental_watermarks (one row per
+    model: the latest `loaded_at` of int_events_validated when the model was last
+    built), so that their rows hold no build-time column and equal a full refresh's.
+    The table is created by the on-run-start hook. -#}
+{% macro watermarks_table() -%}
+    {{ return('intermediate.incremental_watermarks') }}
+{%- endmacro %}
+
+{#- Start of this model's window, a timestamp literal: its watermark minus the
+    lookback. -#}
+{% macro watermark_window_start() -%}
+    {%- if execute -%}
+        {%- set query -%}
+            select cast({{ dbt.dateadd(
+                'hour', -1 * (var('outbound_events__incremental_lookback_hours') | int),
+                "coalesce(max(loaded_through), cast('1900-01-01' as " ~ dbt.type_timestamp() ~ "))"
+            ) }} as {{ dbt.type_string() }})
+            from {{ outbound_events.watermarks_table() }}
+            where model_name = '{{ this.identifier }}'
+        {%- endset -%}
+        {%- set value = run_query(query).columns[0].values()[0] -%}
+        cast({{ outbound_events.sql_string(value) }} as {{ dbt.type_timestamp() }})
+    {%- else -%}
+        cast('1900-01-01' as {{ dbt.type_timestamp() }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- post_hook of those models: record how far this build has processed. -#}
+{% macro record_watermark() -%}
+    delete from {{ outbound_events.watermarks_table() }} where model_name = '{{ this.identifier }}';
+    insert into {{ outbound_events.watermarks_table() }} (model_name, loaded_through)
+    select '{{ this.identifier }}', max(loaded_at) from {{ ref('int_events_validated') }}
+{%- endmacro %}
+
+{#- pre_hook of models whose rows can vanish or move (rejects, ledger, daily funnel):
+    on an incremental run, delete the rows the run recomputes. -#}
+{% macro delete_recomputed_rows(condition) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where {{ condition }}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The user ids whose messages or conversions can change with the events landed
+    since `window_start`: the user and external user ids of those events, widened to
+    every id of the messages those ids have (a conversion matches a message by either
+    id). A select of one column, `match_id`. -#}
+{% macro affected_match_ids(window_start) -%}
+    {%- set events = ref('int_events_deduplicated') -%}
+    with new_ids as (
+        select user_id as match_id from {{ events }} where loaded_at >= {{ window_start }}
+        union
+        select external_user_id from {{ events }}
+        where loaded_at >= {{ window_start }} and external_user_id is not null
+    ),
+
+    affected_messages as (
+        select distinct message_key from {{ events }}
+        where
+            message_key is not null
+            and (
+                user_id in (select match_id from new_ids)
+                or external_user_id in (select match_id from new_ids)
+            )
+    )
+
+    select user_id as match_id from {{ events }}
+    where message_key in (select message_key from affected_messages)
+    union
+    select external_user_id from {{ events }}
+    where message_key in (select message_key from affected_messages) and external_user_id is not null
+    union
+    select match_id from new_ids
+{%- endmacro %}
+
+{#- The message keys of every message of those ids. -#}
+{% macro affected_message_keys(window_start) -%}
+    select distinct message_key from {{ ref('int_events_deduplicated') }}
+    where
+        message_key is not null
+        and (
+            user_id in ({{ outbound_events.affected_match_ids(window_start) }})
+            or external_user_id in ({{ outbound_events.affected_match_ids(window_start) }})
+        )
+{%- endmacro %}

@@ -6,7 +6,21 @@
       opened or clicked message before it, inside the attribution window of the
       message's channel. The custom event's user id is matched against the message's
       user id and external user id (Outbound's user id is your own user id, which Braze
-      calls external_user_id). -#}
+      calls external_user_id).
+    Incremental (delete+insert on conversion_event_id): a run recomputes the
+    conversions of the users whose events landed since its watermark (every id they
+    are known by), which is all an attribution can change with. -#}
+{{ config(
+    materialized='incremental',
+    unique_key='conversion_event_id',
+    incremental_strategy='delete+insert',
+    post_hook=["{{ outbound_events.record_watermark() }}"],
+) }}
+
+-- depends_on: {{ ref('int_events_validated') }}
+{%- set affected_ids = outbound_events.affected_match_ids(outbound_events.watermark_window_start())
+    if is_incremental() else none %}
+
 with
 
 events as (
@@ -17,10 +31,16 @@ events as (
     from {{ ref('int_events_deduplicated') }} as events
     left join {{ ref('event_types') }} as event_types
         on events.event_type = event_types.event_type
+    {%- if affected_ids %}
+    where events.user_id in ({{ affected_ids }}) or events.external_user_id in ({{ affected_ids }})
+    {%- endif %}
 ),
 
 messages as (
     select * from {{ ref('int_messages_aggregated') }}
+    {%- if affected_ids %}
+    where user_id in ({{ affected_ids }})
+    {%- endif %}
 ),
 
 attribution_windows as (

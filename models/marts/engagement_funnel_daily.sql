@@ -1,9 +1,24 @@
 {#- One row per UTC day (of the message's first send, else its first event) ×
-    provider × channel × campaign (or Canvas): funnel counts and rates. -#}
+    provider × channel × campaign (or Canvas): funnel counts and rates.
+    Incremental: a run deletes and recomputes, for each provider × channel whose
+    messages it touches, the days from the earliest of those messages' days on. -#}
+{{ config(
+    materialized='incremental',
+    on_schema_change='append_new_columns',
+    incremental_strategy='append',
+    pre_hook=["{{ outbound_events.delete_recomputed_rows(outbound_events.in_funnel_days_to_recompute(this)) }}"],
+    post_hook=["{{ outbound_events.record_watermark() }}"],
+) }}
+
+-- depends_on: {{ ref('int_events_validated') }}, {{ ref('int_events_deduplicated') }}
+
 with
 
 messages as (
     select * from {{ ref('message_lifecycle') }}
+    {%- if is_incremental() %}
+    where {{ outbound_events.in_funnel_days_to_recompute(ref('message_lifecycle')) }}
+    {%- endif %}
 ),
 
 grouped as (

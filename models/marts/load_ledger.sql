@@ -2,12 +2,23 @@
     records_in = events_out + duplicates_removed + rejected (is_balanced), and every raw
     record reached staging (raw_records = raw_records_staged). `rejected` includes the
     `conflicting_duplicates` (copies of an event id whose content differs from the
-    kept copy). -#}
+    kept copy).
+    Incremental: a run deletes and recomputes the loads landed since its watermark
+    (the numbers of an older load cannot change: a later copy of an event is always
+    the later one). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook=["{{ outbound_events.delete_recomputed_rows('loaded_at >= ' ~ outbound_events.watermark_window_start()) }}"],
+    post_hook=["{{ outbound_events.record_watermark() }}"],
+) }}
+{%- set recent = ' where loaded_at >= ' ~ outbound_events.watermark_window_start() if is_incremental() else '' -%}
 {%- set raw_counts = [] -%}
 {%- for provider in outbound_events.providers() -%}
     {%- do raw_counts.append(
         "select '" ~ provider ~ "' as provider, load_id, min(loaded_at) as loaded_at, count(*) as raw_records"
-        ~ " from " ~ source(provider, 'events') ~ " group by load_id"
+        ~ " from " ~ source(provider, 'events') ~ recent ~ " group by load_id"
     ) -%}
 {%- endfor %}
 
@@ -23,12 +34,12 @@ file_rejections as (
         load_id,
         min(loaded_at) as loaded_at,
         count(*) as file_rejections
-    from {{ source('loader', 'load_rejections') }}
+    from {{ source('loader', 'load_rejections') }}{{ recent }}
     group by provider, load_id
 ),
 
 staged as (
-    select * from {{ ref('int_events_validated') }}
+    select * from {{ ref('int_events_validated') }}{{ recent }}
 ),
 
 staged_counts as (
@@ -72,7 +83,7 @@ events_out as (
         provider,
         load_id,
         count(*) as events_out
-    from {{ ref('int_events_deduplicated') }}
+    from {{ ref('int_events_deduplicated') }}{{ recent }}
     group by provider, load_id
 ),
 
@@ -81,7 +92,7 @@ rejected as (
         provider,
         load_id,
         count(*) as rejected
-    from {{ ref('rejected_events') }}
+    from {{ ref('rejected_events') }}{{ recent }}
     group by provider, load_id
 ),
 

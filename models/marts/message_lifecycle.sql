@@ -3,11 +3,29 @@
     message was reached comes from what its provider reports on its channel (seed
     `provider_channels`): its delivery where deliveries are reported, else its send
     where sends are, else (e.g. Braze in-app messages) its being shown at all. A
-    provider × channel without a seed row is treated as reporting sends only. -#}
+    provider × channel without a seed row is treated as reporting sends only.
+    Incremental (delete+insert on message_key): a run recomputes the messages of the
+    users whose events landed since its watermark (every id they are known by), which
+    is all a new event or a moved conversion can change. -#}
+{{ config(
+    materialized='incremental',
+    on_schema_change='append_new_columns',
+    unique_key='message_key',
+    incremental_strategy='delete+insert',
+    post_hook=["{{ outbound_events.record_watermark() }}"],
+) }}
+
+-- depends_on: {{ ref('int_events_validated') }}, {{ ref('int_events_deduplicated') }}
+{%- set affected_messages = outbound_events.affected_message_keys(outbound_events.watermark_window_start())
+    if is_incremental() else none %}
+
 with
 
 messages as (
     select * from {{ ref('int_messages_aggregated') }}
+    {%- if affected_messages %}
+    where message_key in ({{ affected_messages }})
+    {%- endif %}
 ),
 
 provider_channels as (
@@ -20,6 +38,9 @@ conversions as (
         min(converted_at) as converted_at,
         count(*) as conversion_count
     from {{ ref('int_conversions_attributed') }}
+    {%- if affected_messages %}
+    where message_key in ({{ affected_messages }})
+    {%- endif %}
     group by message_key
 ),
 

@@ -1,6 +1,17 @@
 {#- Every raw record (or unnested event) that could not become an event, and every
     file (or file tail) the loader could not read: where it came from, why, and its raw
-    text (cut to a safe size, personal data masked). -#}
+    text (cut to a safe size, personal data masked).
+    Incremental: a run deletes and recomputes the rejections landed since its
+    watermark (a conflicting copy can become the kept one while loads overlap). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook=["{{ outbound_events.delete_recomputed_rows('loaded_at >= ' ~ outbound_events.watermark_window_start()) }}"],
+    post_hook=["{{ outbound_events.record_watermark() }}"],
+) }}
+{%- set window_start = outbound_events.watermark_window_start() if is_incremental() else none %}
+
 with
 
 rejected_records as (
@@ -17,7 +28,9 @@ rejected_records as (
         raw_timestamp,
         event_json as raw_text
     from {{ ref('int_events_validated') }}
-    where rejection_reason is not null
+    where
+        rejection_reason is not null
+        and {{ 'loaded_at >= ' ~ window_start if window_start else 'true' }}
 ),
 
 {# Copies of an event id whose content differs from the copy kept (same Braze `id`
@@ -42,10 +55,14 @@ conflicting_copies as (
     where
         copies.record_id != kept.record_id
         and coalesce(copies.content_sha256, '') != coalesce(kept.content_sha256, '')
+        and {{ 'copies.loaded_at >= ' ~ window_start if window_start else 'true' }}
 ),
 
 rejected_files as (
     select * from {{ ref('stg_loader__load_rejections') }}
+    {%- if window_start %}
+    where loaded_at >= {{ window_start }}
+    {%- endif %}
 ),
 
 rejected as (

@@ -1,18 +1,39 @@
 {#- One row per provider × user: messages received and engaged with, last
-    engagement, latest subscription state, hard bounces (suppression candidates). -#}
+    engagement, latest subscription state, hard bounces (suppression candidates).
+    Incremental (delete+insert on provider and user): a run recomputes the users whose
+    events landed since its watermark, and the users of the messages those touch. -#}
+{{ config(
+    materialized='incremental',
+    on_schema_change='append_new_columns',
+    unique_key=['provider', 'user_id'],
+    incremental_strategy='delete+insert',
+    post_hook=["{{ outbound_events.record_watermark() }}"],
+) }}
+
+-- depends_on: {{ ref('int_events_validated') }}
+{%- set affected_ids = outbound_events.affected_match_ids(outbound_events.watermark_window_start())
+    if is_incremental() else none %}
+
 with
 
 events as (
     select
         events.*,
-        coalesce(event_types.is_engagement, false) as is_engagement
+        coalesce(event_types.is_engagement, false) as is_engagement,
+        coalesce(event_types.is_bounce, false) as is_bounce
     from {{ ref('int_events_deduplicated') }} as events
     left join {{ ref('event_types') }} as event_types
         on events.event_type = event_types.event_type
+    {%- if affected_ids %}
+    where events.user_id in ({{ affected_ids }})
+    {%- endif %}
 ),
 
 messages as (
     select * from {{ ref('message_lifecycle') }}
+    {%- if affected_ids %}
+    where user_id in ({{ affected_ids }})
+    {%- endif %}
 ),
 
 users as (
@@ -23,7 +44,7 @@ users as (
         min(occurred_at) as first_event_at,
         max(occurred_at) as last_event_at,
         max(case when is_engagement then occurred_at end) as last_engaged_at,
-        max(case when event_type = 'bounce' and bounce_type = 'hard' then occurred_at end) as last_hard_bounced_at
+        max(case when is_bounce and bounce_type = 'hard' then occurred_at end) as last_hard_bounced_at
     from events
     group by provider, user_id
 ),

@@ -1,0 +1,96 @@
+"""Incremental builds equal a full refresh on generated data (benchmarks/generate.py):
+30 days of daily loads of every provider, with duplicates re-delivered a day later,
+late events loaded two days after they happened, malformed records and conversion
+goals, built in four runs of consecutive loads and compared, mart by mart and row by
+row, with one full build of everything."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from fixtures.warehouse import warehouse_env
+from outbound_events import dbt
+from outbound_events.loading.providers import PROVIDERS
+from outbound_events.loading.warehouse import ensure_tables
+from outbound_events.project import project_dir
+
+sys.path.insert(0, str(project_dir() / "benchmarks"))
+from generate import Batch, generate  # noqa: E402
+
+MARTS = ["outbound_events", "rejected_events", "message_lifecycle", "engagement_funnel_daily",
+         "engagement_funnel_by_channel", "user_engagement", "load_ledger"]  # fmt: skip
+# Runs cut by the day of the load (loads are daily, at 23:50 UTC).
+RUN_ENDS = ["2024-05-09", "2024-05-17", "2024-05-26", "2024-06-30"]
+
+
+def build(database: Path, *extra: str) -> None:
+    with warehouse_env(database):
+        dbt.run_dbt(["build", "--exclude", dbt.SAMPLE_SEEDS, *extra])
+
+
+def snapshot(database: Path) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(database), read_only=True) as connection:
+        return {
+            mart: sorted(connection.execute(f"select * from marts.{mart}").fetchall(), key=repr)
+            for mart in MARTS
+        }
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    database = tmp_path_factory.mktemp("generated") / "all.duckdb"
+    with duckdb.connect(str(database)) as connection:
+        generate(connection, Batch(30_000))
+    return database
+
+
+def copy_loads(source: Path, target: Path, after: str | None, until: str) -> int:
+    """Copy the raw records of the loads landed in (after, until] into target."""
+    condition = f"loaded_at < date '{until}' + interval 1 day"
+    if after:
+        condition += f" and loaded_at >= date '{after}' + interval 1 day"
+    copied = 0
+    with duckdb.connect(str(target)) as connection:
+        ensure_tables(connection)
+        connection.execute(f"attach '{source}' as source (read_only)")
+        for provider in PROVIDERS.values():
+            connection.execute(
+                f"insert into raw.{provider.table} "
+                f"select * from source.raw.{provider.table} where {condition}"
+            )
+            copied += connection.execute(
+                f"select count(*) from source.raw.{provider.table} where {condition}"
+            ).fetchone()[0]
+        connection.execute("detach source")
+    return copied
+
+
+def test_four_incremental_runs_equal_one_full_build(generated, tmp_path):
+    full = tmp_path / "full.duckdb"
+    assert copy_loads(generated, full, None, RUN_ENDS[-1]) > 20_000
+    build(full, "--full-refresh")
+
+    incremental = tmp_path / "incremental.duckdb"
+    after = None
+    for until in RUN_ENDS:
+        assert copy_loads(generated, incremental, after, until) > 0
+        build(incremental)
+        after = until
+
+    expected, actual = snapshot(full), snapshot(incremental)
+    for mart in MARTS:
+        assert len(actual[mart]) == len(expected[mart]), mart
+        assert set(actual[mart]) == set(expected[mart]), mart
+    with duckdb.connect(str(full), read_only=True) as connection:
+        converted = connection.execute(
+            "select count(*) from marts.message_lifecycle where is_converted"
+        ).fetchone()[0]
+        late = connection.execute(
+            "select count(*) from marts.outbound_events "
+            "where loaded_at > occurred_at + interval 1 day"
+        ).fetchone()[0]
+    assert converted > 0 and late > 0, "the data exercises conversions and late events"
