@@ -16,52 +16,79 @@
 
 -- depends_on: {{ ref('int_events_validated') }}
 
+{%- set window_events -%}
+    {%- if is_incremental() %}
+    select validated.event_id
+    from {{ ref('int_events_validated') }} as validated
+    where
+        validated.event_id is not null
+        and validated.loaded_at >= {{ outbound_events.incremental_window_start_literal(this) }}
+    {%- endif %}
+{%- endset %}
+
 with
 
-mapped_events as (
-    select * from {{ ref('int_events_mapped') }}
-),
-
-candidate_copies as (
-    select * from mapped_events
-    {%- if is_incremental() %}
-    where event_id in (
-        select validated.event_id
-        from {{ ref('int_events_validated') }} as validated
-        where
-            validated.event_id is not null
-            and validated.loaded_at >= {{ outbound_events.incremental_window_start_literal(this) }}
-    )
-    {%- endif %}
-),
-
-copies_ranked as (
+{# The copies are ranked on their narrow lineage columns only; the wide row (JSON,
+    properties) is fetched for the kept copy alone. #}
+copies as (
     select
-        *,
+        event_id,
+        record_id,
+        content_sha256,
         row_number() over (
             partition by event_id
             order by loaded_at asc, load_id asc, source_file asc, source_position asc, event_position asc
-        ) as copy_number,
-        count(*) over (partition by event_id) as copies_received
-    from candidate_copies
+        ) as copy_number
+    from {{ ref('int_events_validated') }}
+    where
+        event_id is not null
+        and {{ 'event_id in (' ~ window_events ~ ')' if is_incremental() else 'true' }}
+),
+
+kept as (
+    select
+        event_id,
+        record_id,
+        content_sha256 as kept_content_sha256
+    from copies
+    where copy_number = 1
+),
+
+copies_counted as (
+    select
+        kept.event_id,
+        kept.record_id,
+        count(*) as copies_received,
+        {{ outbound_events.count_if(
+            "copies.copy_number > 1 and coalesce(copies.content_sha256, '') != coalesce(kept.kept_content_sha256, '')"
+        ) }} as conflicting_copies
+    from kept
+    inner join copies
+        on kept.event_id = copies.event_id
+    group by kept.event_id, kept.record_id
+),
+
+mapped_events as (
+    select * from {{ ref('int_events_mapped') }}
+    {%- if is_incremental() %}
+    where event_id in ({{ window_events }})
+    {%- endif %}
 ),
 
 kept_copies as (
-    select * from copies_ranked
-    where copy_number = 1
+    select
+        mapped_events.*,
+        copies_counted.copies_received
+    from mapped_events
+    inner join copies_counted
+        on mapped_events.record_id = copies_counted.record_id
 ),
 
 conflicts_counted as (
     select
-        kept_copies.event_id,
-        {{ outbound_events.count_if(
-            'copies_ranked.copy_number > 1 and '
-            ~ "coalesce(copies_ranked.content_sha256, '') != coalesce(kept_copies.content_sha256, '')"
-        ) }} as conflicting_copies
-    from kept_copies
-    inner join copies_ranked
-        on kept_copies.event_id = copies_ranked.event_id
-    group by kept_copies.event_id
+        event_id,
+        conflicting_copies
+    from copies_counted
 ),
 
 final as (
