@@ -90,7 +90,7 @@
         coalesce(channel, '') as channel_key,
         min(message_date) as from_date
     from {{ ref('message_lifecycle') }}
-    where message_key in ({{ outbound_events.affected_message_keys(outbound_events.watermark_window_start()) }})
+    where message_key in ({{ outbound_events.affected_message_keys() }})
     group by provider, coalesce(channel, '')
 {%- endmacro %}
 

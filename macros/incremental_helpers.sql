@@ -113,13 +113,18 @@
     select match_id from new_ids
 {%- endmacro %}
 
+{#- A select of the ids int_users_touched holds for this run. -#}
+{% macro touched_ids() -%}
+    select match_id from {{ ref('int_users_touched') }}
+{%- endmacro %}
+
 {#- The message keys of every message of those ids. -#}
-{% macro affected_message_keys(window_start) -%}
+{% macro affected_message_keys() -%}
     select distinct message_key from {{ ref('int_events_deduplicated') }}
     where
         message_key is not null
         and (
-            user_id in ({{ outbound_events.affected_match_ids(window_start) }})
-            or external_user_id in ({{ outbound_events.affected_match_ids(window_start) }})
+            user_id in ({{ outbound_events.touched_ids() }})
+            or external_user_id in ({{ outbound_events.touched_ids() }})
         )
 {%- endmacro %}

@@ -8,18 +8,16 @@
       user id and external user id (Outbound's user id is your own user id, which Braze
       calls external_user_id).
     Incremental (delete+insert on conversion_event_id): a run recomputes the
-    conversions of the users whose events landed since its watermark (every id they
-    are known by), which is all an attribution can change with. -#}
+    conversions of the users in int_users_touched (every id they are known by), which
+    is all an attribution can change with. -#}
 {{ config(
     materialized='incremental',
     unique_key='conversion_event_id',
     incremental_strategy='delete+insert',
-    post_hook=["{{ outbound_events.record_watermark() }}"],
 ) }}
 
--- depends_on: {{ ref('int_events_validated') }}
-{%- set affected_ids = outbound_events.affected_match_ids(outbound_events.watermark_window_start())
-    if is_incremental() else none %}
+-- depends_on: {{ ref('int_users_touched') }}
+{%- set affected_ids = outbound_events.touched_ids() if is_incremental() else none %}
 
 with
 

@@ -7,10 +7,9 @@
     on_schema_change='append_new_columns',
     incremental_strategy='append',
     pre_hook=["{{ outbound_events.delete_recomputed_rows(outbound_events.in_funnel_days_to_recompute(this)) }}"],
-    post_hook=["{{ outbound_events.record_watermark() }}"],
 ) }}
 
--- depends_on: {{ ref('int_events_validated') }}, {{ ref('int_events_deduplicated') }}
+-- depends_on: {{ ref('int_users_touched') }}, {{ ref('int_events_deduplicated') }}
 
 with
 

@@ -5,19 +5,17 @@
     where sends are, else (e.g. Braze in-app messages) its being shown at all. A
     provider × channel without a seed row is treated as reporting sends only.
     Incremental (delete+insert on message_key): a run recomputes the messages of the
-    users whose events landed since its watermark (every id they are known by), which
-    is all a new event or a moved conversion can change. -#}
+    users in int_users_touched (every id they are known by), which is all a new event
+    or a moved conversion can change. -#}
 {{ config(
     materialized='incremental',
     on_schema_change='append_new_columns',
     unique_key='message_key',
     incremental_strategy='delete+insert',
-    post_hook=["{{ outbound_events.record_watermark() }}"],
 ) }}
 
--- depends_on: {{ ref('int_events_validated') }}, {{ ref('int_events_deduplicated') }}
-{%- set affected_messages = outbound_events.affected_message_keys(outbound_events.watermark_window_start())
-    if is_incremental() else none %}
+-- depends_on: {{ ref('int_users_touched') }}, {{ ref('int_events_deduplicated') }}
+{%- set affected_messages = outbound_events.affected_message_keys() if is_incremental() else none %}
 
 with
 

@@ -1,18 +1,16 @@
 {#- One row per provider × user: messages received and engaged with, last
     engagement, latest subscription state, hard bounces (suppression candidates).
-    Incremental (delete+insert on provider and user): a run recomputes the users whose
-    events landed since its watermark, and the users of the messages those touch. -#}
+    Incremental (delete+insert on provider and user): a run recomputes the users in
+    int_users_touched. -#}
 {{ config(
     materialized='incremental',
     on_schema_change='append_new_columns',
     unique_key=['provider', 'user_id'],
     incremental_strategy='delete+insert',
-    post_hook=["{{ outbound_events.record_watermark() }}"],
 ) }}
 
--- depends_on: {{ ref('int_events_validated') }}
-{%- set affected_ids = outbound_events.affected_match_ids(outbound_events.watermark_window_start())
-    if is_incremental() else none %}
+-- depends_on: {{ ref('int_users_touched') }}
+{%- set affected_ids = outbound_events.touched_ids() if is_incremental() else none %}
 
 with
 

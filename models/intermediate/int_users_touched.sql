@@ -1,0 +1,33 @@
+{#- The ids (user and external user ids) whose conversions, messages and user rows an
+    incremental run recomputes: those of the events landed since this model's
+    watermark, widened to every id of their messages (a conversion matches a message
+    by either id, so a late touch can move it between messages of the same person).
+    Its rows are replaced on every run; built from scratch it holds every id, so that
+    whatever reads it recomputes everything. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook=["{{ outbound_events.delete_recomputed_rows('true') }}"],
+    post_hook=["{{ outbound_events.record_watermark() }}"],
+) }}
+
+-- depends_on: {{ ref('int_events_validated') }}
+
+{% if is_incremental() -%}
+    {{ outbound_events.affected_match_ids(outbound_events.watermark_window_start()) }}
+{%- else -%}
+    with
+
+    events as (
+        select * from {{ ref('int_events_deduplicated') }}
+    ),
+
+    final as (
+        select user_id as match_id from events
+        union
+        select external_user_id as match_id from events
+        where external_user_id is not null
+    )
+
+    select * from final
+{%- endif %}
