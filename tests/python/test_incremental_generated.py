@@ -12,8 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from fixtures.warehouse import warehouse_env
-from outbound_events import dbt
+from fixtures.warehouse import MARTS, build, snapshot
 from outbound_events.loading.providers import PROVIDERS
 from outbound_events.loading.warehouse import ensure_tables
 from outbound_events.project import project_dir
@@ -21,23 +20,8 @@ from outbound_events.project import project_dir
 sys.path.insert(0, str(project_dir() / "benchmarks"))
 from generate import Batch, generate  # noqa: E402
 
-MARTS = ["outbound_events", "rejected_events", "message_lifecycle", "engagement_funnel_daily",
-         "engagement_funnel_by_channel", "user_engagement", "load_ledger"]  # fmt: skip
 # Runs cut by the day of the load (loads are daily, at 23:50 UTC).
 RUN_ENDS = ["2024-05-09", "2024-05-17", "2024-05-26", "2024-06-30"]
-
-
-def build(database: Path, *extra: str) -> None:
-    with warehouse_env(database):
-        dbt.run_dbt(["build", "--exclude", dbt.SAMPLE_SEEDS, *extra])
-
-
-def snapshot(database: Path) -> dict[str, list[tuple]]:
-    with duckdb.connect(str(database), read_only=True) as connection:
-        return {
-            mart: sorted(connection.execute(f"select * from marts.{mart}").fetchall(), key=repr)
-            for mart in MARTS
-        }
 
 
 @pytest.fixture(scope="module")

@@ -16,14 +16,10 @@ import duckdb
 import pytest
 
 from fixtures.raw import Raw, empty_warehouse, land
-from fixtures.warehouse import warehouse_env
+from fixtures.warehouse import MARTS, build, snapshot
 from outbound_events import dbt
 
 PROVIDERS = ["braze", "crossengage", "activatepro", "outbound", "customerio"]
-MARTS = [
-    "outbound_events", "rejected_events", "message_lifecycle", "engagement_funnel_daily",
-    "engagement_funnel_by_channel", "user_engagement", "load_ledger",
-]  # fmt: skip
 HOSTILE = 'x\'; drop table marts.outbound_events; -- "select" ; union all'
 
 
@@ -115,19 +111,6 @@ BATCHES: list[tuple[str, str, list[Raw]]] = [
               campaign_name=HOSTILE, bounce_reason=HOSTILE, dispatch_id=HOSTILE),
     ]),
 ]  # fmt: skip
-
-
-def build(database: Path, *extra: str) -> None:
-    with warehouse_env(database):
-        dbt.run_dbt(["build", "--exclude", dbt.SAMPLE_SEEDS, *extra])
-
-
-def snapshot(database: Path) -> dict[str, list[tuple]]:
-    with duckdb.connect(str(database), read_only=True) as connection:
-        return {
-            table: sorted(connection.execute(f"select * from marts.{table}").fetchall(), key=repr)
-            for table in MARTS
-        }
 
 
 @pytest.fixture(scope="module")
