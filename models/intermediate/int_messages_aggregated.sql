@@ -1,16 +1,28 @@
 {#- One row per message (message_key): who, which campaign or Canvas, and the first
-    time of every funnel stage, the stages read from the `event_types` seed. -#}
+    time of every funnel stage, the stages read from the `event_types` seed.
+    Incremental (delete+insert on message_key): a run re-aggregates the messages of
+    the users in int_users_touched, from their events alone. -#}
+{{ config(
+    materialized='incremental',
+    unique_key='message_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+) }}
 {%- set message_attributes = [
     'external_user_id', 'campaign_id', 'campaign_name', 'message_variation_id', 'canvas_id',
     'canvas_name', 'canvas_variation_id', 'canvas_step_id', 'canvas_step_name', 'dispatch_id',
     'send_id', 'message_id',
 ] -%}
 
+-- depends_on: {{ ref('int_users_touched') }}
+
 with
 
 events as (
     select * from {{ ref('int_events_deduplicated') }}
-    where message_key is not null
+    where
+        message_key is not null
+        and {{ 'message_key in (' ~ outbound_events.affected_message_keys() ~ ')' if is_incremental() else 'true' }}
 ),
 
 event_types as (
