@@ -81,38 +81,6 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The user ids whose messages or conversions can change with the events landed
-    since `window_start`: the user and external user ids of those events, widened to
-    every id of the messages those ids have (a conversion matches a message by either
-    id). A select of one column, `match_id`. -#}
-{% macro affected_match_ids(window_start) -%}
-    {%- set events = ref('int_events_deduplicated') -%}
-    with new_ids as (
-        select user_id as match_id from {{ events }} where loaded_at >= {{ window_start }}
-        union
-        select external_user_id from {{ events }}
-        where loaded_at >= {{ window_start }} and external_user_id is not null
-    ),
-
-    affected_messages as (
-        select distinct message_key from {{ events }}
-        where
-            message_key is not null
-            and (
-                user_id in (select match_id from new_ids)
-                or external_user_id in (select match_id from new_ids)
-            )
-    )
-
-    select user_id as match_id from {{ events }}
-    where message_key in (select message_key from affected_messages)
-    union
-    select external_user_id from {{ events }}
-    where message_key in (select message_key from affected_messages) and external_user_id is not null
-    union
-    select match_id from new_ids
-{%- endmacro %}
-
 {#- A select of the ids int_users_touched holds for this run. -#}
 {% macro touched_ids() -%}
     select match_id from {{ ref('int_users_touched') }}

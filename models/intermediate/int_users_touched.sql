@@ -13,8 +13,40 @@
 
 -- depends_on: {{ ref('int_events_validated') }}
 
+{%- set events = ref('int_events_deduplicated') %}
+{%- set window_start = outbound_events.watermark_window_start() if is_incremental() else none %}
+
 {% if is_incremental() -%}
-    {{ outbound_events.affected_match_ids(outbound_events.watermark_window_start()) }}
+    with
+
+    new_ids as (
+        select user_id as match_id from {{ events }} where loaded_at >= {{ window_start }}
+        union
+        select external_user_id from {{ events }}
+        where loaded_at >= {{ window_start }} and external_user_id is not null
+    ),
+
+    affected_messages as (
+        select distinct message_key from {{ events }}
+        where
+            message_key is not null
+            and (
+                user_id in (select match_id from new_ids)
+                or external_user_id in (select match_id from new_ids)
+            )
+    ),
+
+    final as (
+        select user_id as match_id from {{ events }}
+        where message_key in (select message_key from affected_messages)
+        union
+        select external_user_id from {{ events }}
+        where message_key in (select message_key from affected_messages) and external_user_id is not null
+        union
+        select match_id from new_ids
+    )
+
+    select * from final
 {%- else -%}
     with
 

@@ -18,8 +18,6 @@ import duckdb
 from outbound_events.loading.providers import PROVIDERS
 from outbound_events.project import dbt_environment, project_dir
 
-PROVIDER_KEYS = tuple(PROVIDERS)
-
 # The bundled sample lives in seeds/sample and lands in schema `sample_raw`; the models
 # read it instead of `raw` when this var is true. dbt never writes to `raw`.
 SAMPLE_SEEDS = "path:seeds/sample"
@@ -74,7 +72,7 @@ def holds_foreign_loads(database: Path) -> bool:
     if not database.exists():
         return False
     raw_loads = " union ".join(
-        f"select distinct load_id from raw.{provider}__events" for provider in PROVIDER_KEYS
+        f"select distinct load_id from raw.{provider.table}" for provider in PROVIDERS.values()
     )
     with duckdb.connect(str(database), read_only=True) as connection:
         try:
