@@ -10,6 +10,9 @@ In one process tree, over fresh copies of one generated warehouse, interleaved
 - +1 % new records (one more day of loads), incremental `dbt run` and `dbt build`;
 - a no-op `dbt build` right after.
 
+`--once` (for 100M events, where copies of the warehouse would not fit the disk):
+generate, the floor, then one full `dbt build` in the same file, no copies.
+
 Prints the median of each stage, its ratio to its reference, and the peak RSS of the
 dbt process tree. Timings are wall-clock on a shared machine: compare the ratios, which
 are measured side by side.
@@ -157,6 +160,30 @@ def run(events: int, rounds: int) -> None:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def run_once(events: int) -> None:
+    """The floor and one full build over one generated warehouse, no copies."""
+    workdir = Path(tempfile.mkdtemp(prefix="outbound-bench-"))
+    try:
+        start = time.perf_counter()
+        base, _ = prepare(workdir, events)
+        print(f"  generated in {time.perf_counter() - start:.0f} s", flush=True)
+        floor, floor_rss = timed_floor(base)
+        with duckdb.connect(str(base)) as connection:
+            connection.execute("drop table main.floor")
+        size = base.stat().st_size / 2**30
+        print(f"  floor {floor:.1f} s, {floor_rss / 1024:.0f} MiB; raw warehouse {size:.1f} GiB")
+        build, build_rss = timed_dbt(base, "build", "--full-refresh")
+        size = base.stat().st_size / 2**30
+        print(f"\n{events:,} events, one full dbt build: {build:.0f} s "
+              f"({build / floor:.1f}× floor), peak RSS {build_rss / 1024:.0f} MiB, "
+              f"warehouse {size:.1f} GiB")  # fmt: skip
+        print("\nslowest nodes (run_results.json):")
+        for name, seconds in model_timings(project_dir() / "target")[:10]:
+            print(f"  {name:<60} {seconds:7.1f} s")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 REFERENCE = {
     "floor": None,
     "full dbt run": "floor",
@@ -189,8 +216,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", default="1M", help="events to generate (1M, 10M, ...)")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved repetitions")
+    parser.add_argument("--once", action="store_true", help="floor + one full build, no copies")
     args = parser.parse_args()
-    run(parse_count(args.events), args.rounds)
+    if args.once:
+        run_once(parse_count(args.events))
+    else:
+        run(parse_count(args.events), args.rounds)
 
 
 if __name__ == "__main__":
