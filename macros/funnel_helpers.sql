@@ -10,14 +10,22 @@
 
 
 {#- A select of (goal_name, channel, window_hours): for every conversion goal of var
-    outbound_events__conversion_goals, its attribution window in hours per channel
-    (the goal's own `window_hours` if it has one, else the channel's default from var
-    outbound_events__default_attribution_window_hours). Names are trimmed and
-    lower-cased. Gives no rows when no goal is configured. -#}
+    outbound_events__conversion_goals, and for purchases (goal name
+    purchase_goal_name()) while var outbound_events__purchases_are_conversion_goals is
+    on, its attribution window in hours per channel (the goal's own `window_hours` if
+    it has one, else the channel's default from var
+    outbound_events__default_attribution_window_hours, whose `other` applies to every
+    channel it does not name). Names are trimmed and lower-cased. Gives no rows when
+    no goal is configured. -#}
 {% macro attribution_windows() -%}
     {%- set defaults = var('outbound_events__default_attribution_window_hours') -%}
+    {%- set goals = outbound_events.conversion_goals() -%}
+    {%- if outbound_events.purchases_are_goals() == 'true' -%}
+        {%- do goals.append({'name': outbound_events.purchase_goal_name(),
+                             'window_hours': var('outbound_events__purchase_window_hours', none)}) -%}
+    {%- endif -%}
     {%- set rows = [] -%}
-    {%- for goal in outbound_events.conversion_goals() -%}
+    {%- for goal in goals -%}
         {%- for channel, default_hours in defaults.items() -%}
             {%- set hours = default_hours if goal.window_hours is none else goal.window_hours -%}
             {%- do rows.append("select " ~ outbound_events.sql_string(goal.name) ~ " as goal_name, "
@@ -34,6 +42,22 @@
             cast(null as {{ outbound_events.type_double() }}) as window_hours
         where 1 = 0
     {%- endif -%}
+{%- endmacro %}
+
+{#- The channel whose attribution window applies to a touch on `channel_expr`: the
+    channel itself where var outbound_events__default_attribution_window_hours names
+    it, else `other`. -#}
+{% macro attribution_window_channel(channel_expr) -%}
+    {%- set named = [] -%}
+    {%- for channel in var('outbound_events__default_attribution_window_hours') -%}
+        {%- do named.append(outbound_events.sql_string(channel)) -%}
+    {%- endfor -%}
+    case when {{ channel_expr }} in ({{ named | join(', ') }}) then {{ channel_expr }} else 'other' end
+{%- endmacro %}
+
+{#- The goal name purchases are attributed under (no custom event name looks like it). -#}
+{% macro purchase_goal_name() -%}
+    {{ return('(purchase)') }}
 {%- endmacro %}
 
 
@@ -59,6 +83,12 @@
         {{ outbound_events.count_if('is_spam_reported') }} as spam_reported,
         cast(sum(open_count) as {{ dbt.type_bigint() }}) as total_opens,
         cast(sum(click_count) as {{ dbt.type_bigint() }}) as total_clicks,
+        {{ outbound_events.count_if('is_aborted') }} as aborted,
+        {{ outbound_events.count_if('is_machine_opened') }} as machine_opened,
+        cast(sum(machine_open_count) as {{ dbt.type_bigint() }}) as machine_opens,
+        cast(sum(suspected_bot_click_count) as {{ dbt.type_bigint() }}) as suspected_bot_clicks,
+        cast(sum(attributed_purchases) as {{ dbt.type_bigint() }}) as attributed_purchases,
+        cast(sum(attributed_revenue) as {{ outbound_events.type_double() }}) as attributed_revenue,
         {{ outbound_events.ratio(
             outbound_events.count_if('is_sent and is_delivered and is_delivery_reported'),
             outbound_events.count_if('is_sent and is_delivery_reported')

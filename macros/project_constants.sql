@@ -40,3 +40,21 @@
 {% macro sql_string(value) -%}
     '{{ value | string | replace("'", "''") }}'
 {%- endmacro %}
+
+{#- `true` or `false`: whether purchases (Braze `users.behaviors.Purchase`) are
+    conversion goals (var outbound_events__purchases_are_conversion_goals). -#}
+{% macro purchases_are_goals() -%}
+    {{ return('true' if var('outbound_events__purchases_are_conversion_goals', true) | string | lower in ['true', '1', 'yes'] else 'false') }}
+{%- endmacro %}
+
+{#- SQL: true for an open or click that the funnels do not count as a person's
+    (an email open Braze marks as a machine open, a click it suspects of being a
+    bot's), unless var outbound_events__count_machine_engagement counts everything.
+    `relation` is the alias of an int_events_deduplicated row. -#}
+{% macro is_machine_engagement(relation) -%}
+    {%- if var('outbound_events__count_machine_engagement', false) | string | lower in ['true', '1', 'yes'] -%}
+        false
+    {%- else -%}
+        coalesce({{ relation }}.is_machine_open or {{ relation }}.is_suspected_bot_click, false)
+    {%- endif -%}
+{%- endmacro %}

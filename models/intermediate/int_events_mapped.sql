@@ -1,7 +1,9 @@
-{#- Good events with their canonical `event_type`, `channel` and `bounce_type` (seed
-    `event_type_mapping`, free-text channels through `channel_mapping`), the funnel
-    role of their type (seed `event_types`), the message they belong to
-    (`message_key`) and whether they are a conversion goal. -#}
+{#- Good events with their canonical `event_type`, `channel`, `bounce_type` and
+    `exit_reason` (seed `event_type_mapping`, free-text channels through
+    `channel_mapping`), the funnel role of their type (seed `event_types`), the message
+    they belong to (`message_key`) and whether they are a conversion goal (a custom
+    event named in var outbound_events__conversion_goals, a purchase while var
+    outbound_events__purchases_are_conversion_goals is on, a provider conversion). -#}
 {%- set goal_names = [] -%}
 {%- for name in outbound_events.conversion_goal_names() + ['~no goal~'] -%}
     {%- do goal_names.append(outbound_events.sql_string(name)) -%}
@@ -20,7 +22,8 @@ event_type_mapping as (
         lower(trim(provider)) as provider,
         lower(trim(provider_event_name)) as event_name_key,
         nullif(trim(channel), '') as channel,
-        nullif(trim(bounce_type), '') as bounce_type
+        nullif(trim(bounce_type), '') as bounce_type,
+        nullif(trim(exit_reason), '') as exit_reason
     from {{ ref('event_type_mapping') }}
 ),
 
@@ -45,7 +48,8 @@ mapped as (
             channel_mapping.channel,
             case when validated_events.provider_channel is not null then 'other' end
         ) as channel,
-        coalesce(exact_mapping.bounce_type, default_mapping.bounce_type) as bounce_type
+        coalesce(exact_mapping.bounce_type, default_mapping.bounce_type) as bounce_type,
+        coalesce(exact_mapping.exit_reason, validated_events.provider_exit_reason) as exit_reason
     from validated_events
     left join event_type_mapping as exact_mapping
         on
@@ -102,7 +106,8 @@ final as (
         {{ dbt.hash('message_key_parts') }} as message_key,
         coalesce(
             is_conversion
-            or (event_type = 'custom' and lower(trim(provider_event_name)) in ({{ goal_names | join(', ') }})),
+            or (event_type = 'custom' and lower(trim(custom_event_name)) in ({{ goal_names | join(', ') }}))
+            or (event_type = 'purchase' and {{ outbound_events.purchases_are_goals() }}),
             false
         ) as is_conversion_goal
     from messages_keyed

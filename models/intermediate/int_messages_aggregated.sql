@@ -1,5 +1,8 @@
 {#- One row per message (message_key): who, which campaign or Canvas, and the first
-    time of every funnel stage, the stages read from the `event_types` seed.
+    time of every funnel stage, the stages read from the `event_types` seed. Opens
+    and clicks count as a person's unless the provider marks them as a machine open
+    or a suspected bot click (then they are counted apart; var
+    outbound_events__count_machine_engagement counts them as everyone's).
     Incremental (delete+insert on message_key): a run re-aggregates the messages of
     the users in int_users_touched, from their events alone. -#}
 {{ config(
@@ -39,7 +42,9 @@ message_events as (
         event_types.is_bounce,
         event_types.is_failure,
         event_types.is_unsubscribe,
-        event_types.is_spam_report
+        event_types.is_spam_report,
+        event_types.is_abort,
+        {{ outbound_events.is_machine_engagement('events') }} as is_machine_engagement
     from events
     left join event_types
         on events.event_type = event_types.event_type
@@ -57,8 +62,10 @@ aggregated as (
         min(occurred_at) as first_event_at,
         min(case when is_send then occurred_at end) as first_sent_at,
         min(case when is_delivery then occurred_at end) as first_delivered_at,
-        min(case when is_open then occurred_at end) as first_opened_at,
-        min(case when is_click then occurred_at end) as first_clicked_at,
+        min(case when is_open and not is_machine_engagement then occurred_at end) as first_opened_at,
+        min(case when is_open and coalesce(is_machine_open, false) then occurred_at end) as first_machine_opened_at,
+        min(case when is_click and not is_machine_engagement then occurred_at end) as first_clicked_at,
+        min(case when is_abort then occurred_at end) as aborted_at,
         min(case when is_bounce then occurred_at end) as bounced_at,
         {{ outbound_events.count_if("is_bounce and bounce_type = 'hard'") }} > 0 as has_hard_bounce,
         {{ outbound_events.count_if("is_bounce and bounce_type = 'soft'") }} > 0 as has_soft_bounce,
@@ -67,7 +74,9 @@ aggregated as (
         min(case when is_unsubscribe then occurred_at end) as unsubscribed_at,
         min(case when is_spam_report then occurred_at end) as spam_reported_at,
         {{ outbound_events.count_if('is_open') }} as open_count,
+        {{ outbound_events.count_if('is_open and coalesce(is_machine_open, false)') }} as machine_open_count,
         {{ outbound_events.count_if('is_click') }} as click_count,
+        {{ outbound_events.count_if('is_click and coalesce(is_suspected_bot_click, false)') }} as suspected_bot_click_count,
         count(*) as event_count
     from message_events
     group by message_key, provider, channel, user_id

@@ -34,7 +34,9 @@ conversions as (
     select
         message_key,
         min(converted_at) as converted_at,
-        count(*) as conversion_count
+        count(*) as conversion_count,
+        {{ outbound_events.count_if('is_purchase') }} as attributed_purchases,
+        coalesce(sum(conversion_revenue), 0) as attributed_revenue
     from {{ ref('int_conversions_attributed') }}
     {%- if affected_messages %}
     where message_key in ({{ affected_messages }})
@@ -48,7 +50,9 @@ joined as (
         provider_channels.reports_sends,
         provider_channels.reports_deliveries,
         conversions.converted_at,
-        coalesce(conversions.conversion_count, 0) as conversion_count
+        coalesce(conversions.conversion_count, 0) as conversion_count,
+        coalesce(conversions.attributed_purchases, 0) as attributed_purchases,
+        coalesce(conversions.attributed_revenue, 0) as attributed_revenue
     from messages
     left join provider_channels
         on
@@ -81,7 +85,9 @@ final as (
         first_delivered_at,
         first_opened_at,
         first_clicked_at,
+        first_machine_opened_at,
         converted_at,
+        aborted_at,
         bounced_at,
         case
             when has_hard_bounce then 'hard'
@@ -92,8 +98,12 @@ final as (
         unsubscribed_at,
         spam_reported_at,
         open_count,
+        machine_open_count,
         click_count,
+        suspected_bot_click_count,
         conversion_count,
+        attributed_purchases,
+        attributed_revenue,
         event_count,
         {{ dbt.datediff('first_sent_at', 'first_opened_at', 'second') }}
             as seconds_to_open,
@@ -115,7 +125,12 @@ final as (
         end as is_reached,
         first_opened_at is not null or first_clicked_at is not null as is_opened,
         first_opened_at is null and first_clicked_at is not null as is_open_inferred,
+        coalesce(
+            machine_open_count > 0 and machine_open_count = open_count and suspected_bot_click_count = click_count,
+            false
+        ) as is_machine_opened,
         first_clicked_at is not null as is_clicked,
+        aborted_at is not null as is_aborted,
         converted_at is not null as is_converted,
         bounced_at is not null as is_bounced,
         failed_at is not null as is_failed,

@@ -41,7 +41,8 @@ users as (
         max(external_user_id) as external_user_id,
         min(occurred_at) as first_event_at,
         max(occurred_at) as last_event_at,
-        max(case when is_engagement then occurred_at end) as last_engaged_at,
+        max(case when is_engagement and not {{ outbound_events.is_machine_engagement('events') }} then occurred_at end)
+            as last_engaged_at,
         max(case when is_bounce and bounce_type = 'hard' then occurred_at end) as last_hard_bounced_at
     from events
     group by provider, user_id
@@ -79,7 +80,7 @@ subscription_events as (
     from events
     where
         event_type = 'unsubscribe'
-        or (event_type = 'subscription_change' and subscription_status is not null)
+        or (event_type in ('subscription_change', 'global_subscription_change') and subscription_status is not null)
 ),
 
 latest_subscription as (

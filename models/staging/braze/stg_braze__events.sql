@@ -23,8 +23,8 @@
     ('url', ['$.url']),
     ('link_id', ['$.button_id']),
     ('bounce_reason', ['$.bounce_reason']),
-    ('error_code', ['$.bounce_code', '$.provider_error_code']),
-    ('error_message', ['$.error']),
+    ('error_code', ['$.bounce_code', '$.provider_error_code', '$.http_status_code']),
+    ('error_message', ['$.error', '$.provider_error_title']),
     ('platform', ['$.platform']),
     ('device_id', ['$.device_id']),
     ('app_id', ['$.app_id']),
@@ -37,6 +37,17 @@
     ('sender_phone_number', ['$.from_phone_number', '$.inbound_phone_number']),
     ('ad_id', ['$.ad_id']),
     ('message_body', ['$.message_body']),
+    ('abort_type', ['$.abort_type']),
+    ('abort_log', ['$.abort_log']),
+    ('provider_exit_reason', ['$.exit_reason']),
+    ('is_machine_open', ['$.machine_open'], dbt.type_boolean()),
+    ('is_suspected_bot_click', ['$.is_suspected_bot_click'], dbt.type_boolean()),
+    ('suspected_bot_click_reason', ['$.suspected_bot_click_reason']),
+    ('custom_event_name', ['$.name']),
+    ('product_id', ['$.product_id']),
+    ('price', ['$.price'], outbound_events.type_double()),
+    ('currency', ['$.currency']),
+    ('quantity', ['$.quantity'], dbt.type_bigint()),
 ] -%}
 
 with

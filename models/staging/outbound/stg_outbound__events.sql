@@ -3,6 +3,7 @@
     `$.membership.renewalDate`). Without a timestamp an event takes its load time. -#}
 {%- set fields = [
     ('provider_event_name', ['$.event']),
+    ('custom_event_name', ['$.event']),
     ('user_id', ['$.user_id', '$.userId']),
     ('raw_timestamp', ['$.timestamp']),
 ] -%}
