@@ -103,7 +103,8 @@ goal_events as (
         events.user_id,
         events.occurred_at as converted_at,
         case
-            when events.event_type = 'purchase' then {{ outbound_events.sql_string(outbound_events.purchase_goal_name()) }}
+            when events.event_type = 'purchase'
+                then {{ outbound_events.sql_string(outbound_events.purchase_goal_name()) }}
             else lower(trim(events.custom_event_name))
         end as goal_name,
         events.event_type = 'purchase' as is_purchase,

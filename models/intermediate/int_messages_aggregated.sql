@@ -63,7 +63,7 @@ aggregated as (
         min(case when is_send then occurred_at end) as first_sent_at,
         min(case when is_delivery then occurred_at end) as first_delivered_at,
         min(case when is_open and not is_machine_engagement then occurred_at end) as first_opened_at,
-        min(case when is_open and coalesce(is_machine_open, false) then occurred_at end) as first_machine_opened_at,
+        min(case when is_open and is_machine_open then occurred_at end) as first_machine_opened_at,
         min(case when is_click and not is_machine_engagement then occurred_at end) as first_clicked_at,
         min(case when is_abort then occurred_at end) as aborted_at,
         min(case when is_bounce then occurred_at end) as bounced_at,
@@ -74,9 +74,9 @@ aggregated as (
         min(case when is_unsubscribe then occurred_at end) as unsubscribed_at,
         min(case when is_spam_report then occurred_at end) as spam_reported_at,
         {{ outbound_events.count_if('is_open') }} as open_count,
-        {{ outbound_events.count_if('is_open and coalesce(is_machine_open, false)') }} as machine_open_count,
+        {{ outbound_events.count_if('is_open and is_machine_open') }} as machine_open_count,
         {{ outbound_events.count_if('is_click') }} as click_count,
-        {{ outbound_events.count_if('is_click and coalesce(is_suspected_bot_click, false)') }} as suspected_bot_click_count,
+        {{ outbound_events.count_if('is_click and is_suspected_bot_click') }} as suspected_bot_click_count,
         count(*) as event_count
     from message_events
     group by message_key, provider, channel, user_id

@@ -18,7 +18,8 @@ events as (
     select
         events.*,
         coalesce(event_types.is_engagement, false) as is_engagement,
-        coalesce(event_types.is_bounce, false) as is_bounce
+        coalesce(event_types.is_bounce, false) as is_bounce,
+        {{ outbound_events.is_machine_engagement('events') }} as is_machine_engagement
     from {{ ref('int_events_deduplicated') }} as events
     left join {{ ref('event_types') }} as event_types
         on events.event_type = event_types.event_type
@@ -41,8 +42,7 @@ users as (
         max(external_user_id) as external_user_id,
         min(occurred_at) as first_event_at,
         max(occurred_at) as last_event_at,
-        max(case when is_engagement and not {{ outbound_events.is_machine_engagement('events') }} then occurred_at end)
-            as last_engaged_at,
+        max(case when is_engagement and not is_machine_engagement then occurred_at end) as last_engaged_at,
         max(case when is_bounce and bounce_type = 'hard' then occurred_at end) as last_hard_bounced_at
     from events
     group by provider, user_id

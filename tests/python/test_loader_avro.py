@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from fixtures.loader_files import load, query, record_schema, write_avro, write_text
-from outbound_events.loading.avro_files import event_type_from_schema, record_payload
+from outbound_events.loading.avro_files import event_type_from_schema, event_type_of, record_payload
+from outbound_events.loading.sources import SourceFile
 
 EXPORT = "dataexport.prod-01.S3.integration.abc"
 SEND = "dataexport.S3.inner.users.messages.email.Send"
@@ -202,11 +203,46 @@ def test_an_empty_avro_file_is_rejected_per_path(tmp_path, database):
             "users.behaviors.group.StateChange",
         ),
         ({"type": "record", "name": "a.b.C"}, "a.b.C"),
+        (
+            {"type": "record", "name": "dataexport.S3.messages.email.Open"},
+            "users.messages.email.Open",
+        ),
+        (
+            {"type": "record", "name": "Executed", "namespace": "x.agentconsole"},
+            "agentconsole.Executed",
+        ),
         ("string", None),
     ],
 )
 def test_event_type_from_schema(schema, event_type):
     assert event_type_from_schema(schema) == event_type
+
+
+@pytest.mark.parametrize(
+    ("path", "schema_name", "event_type"),
+    [
+        # the export folder wins over everything
+        (
+            "event_type=users.messages.sms.Send/x.avro",
+            "users.messages.email.Send",
+            "users.messages.sms.Send",
+        ),
+        # then the record name, when it holds an event type
+        (
+            "users.messages.email.Open.avro",
+            "users.messages.email.Click",
+            "users.messages.email.Click",
+        ),
+        # then the file name (Braze's sample files: one file per type, record named otherwise)
+        ("users.messages.whatsapp.Read.avro", "Event", "users.messages.whatsapp.Read"),
+        ("behaviors.Purchase.avro", "Event", "users.behaviors.Purchase"),
+        # else the record's full name, kept (and counted unmapped downstream)
+        ("Email_Click.avro", "EmailClick", "EmailClick"),
+    ],
+)
+def test_event_type_of_a_file(tmp_path, path, schema_name, event_type):
+    file = SourceFile(tmp_path / path)
+    assert event_type_of(file, {"type": "record", "name": schema_name, "fields": []}) == event_type
 
 
 def test_payload_of_logical_and_nested_values():

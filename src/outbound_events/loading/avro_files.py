@@ -12,8 +12,11 @@ A record whose payload is over the record size limit (limits.py) is rejected as
 land. Every landed record carries content_sha256 of its payload (canonical.py).
 
 `event_type` is the value of the nearest `event_type=` folder of the path, else the
-schema's record name from its `users.` part on
-(`dataexport.S3.inner.users.messages.email.Send` -> `users.messages.email.Send`).
+event type in the schema's record name, else in the file's name: the dotted name from
+its `users.` part on (`dataexport.S3.inner.users.messages.email.Send` ->
+`users.messages.email.Send`), `users.` put back where an older export left it out
+(`messages.email.Send.avro`), and Braze's other roots (`agentconsole.`,
+`contentoptimizer.`, `changelogs.`) kept as they are; else the record's full name.
 """
 
 from __future__ import annotations
@@ -95,18 +98,47 @@ def event_type_from_path(file: SourceFile) -> str | None:
     return None
 
 
-def event_type_from_schema(schema: object) -> str | None:
-    """`users.messages.email.Send` from a record named
-    `dataexport.S3.inner.users.messages.email.Send` (the full name when it has no
-    `users` part; None when the schema is not a named record)."""
+EVENT_ROOTS = ("users", "agentconsole", "contentoptimizer", "changelogs")
+USERS_CHILDREN = ("messages", "behaviors", "campaigns", "canvas", "canvasstep")
+
+
+def event_type_in_name(name: str) -> str | None:
+    """The Currents event type a dotted name holds (see the module docstring)."""
+    parts = [part for part in name.split(".") if part]
+    for index, part in enumerate(parts):
+        if part in EVENT_ROOTS and index < len(parts) - 1:
+            return ".".join(parts[index:])
+        if part in USERS_CHILDREN and index < len(parts) - 1:
+            return ".".join(["users", *parts[index:]])
+    return None
+
+
+def schema_full_name(schema: object) -> str | None:
     if not isinstance(schema, dict) or not isinstance(schema.get("name"), str):
         return None
     name: str = schema["name"]
     namespace = schema.get("namespace")
     if "." not in name and isinstance(namespace, str) and namespace:
         name = f"{namespace}.{name}"
-    parts = name.split(".")
-    return ".".join(parts[parts.index("users") :]) if "users" in parts else name
+    return name
+
+
+def event_type_from_schema(schema: object) -> str | None:
+    """`users.messages.email.Send` from a record named
+    `dataexport.S3.inner.users.messages.email.Send` (the full name when it holds no
+    event type; None when the schema is not a named record)."""
+    name = schema_full_name(schema)
+    return None if name is None else event_type_in_name(name) or name
+
+
+def event_type_of(file: SourceFile, schema: object) -> str | None:
+    name = schema_full_name(schema)
+    return (
+        event_type_from_path(file)
+        or (event_type_in_name(name) if name else None)
+        or event_type_in_name(file.path.name.removesuffix(".avro"))
+        or name
+    )
 
 
 def land_avro_file(
@@ -129,7 +161,7 @@ def land_avro_file(
             if start.startswith(AVRO_MAGIC):
                 return FileOutcome.rejected(Reason.TRUNCATED_AVRO, describe_error(error))
             return FileOutcome.rejected(Reason.NOT_AVRO, decode(start))
-        event_type = event_type_from_path(file) or event_type_from_schema(reader.writer_schema)
+        event_type = event_type_of(file, reader.writer_schema)
         constants = {
             "source_file": file.source_file,
             "event_type": event_type,
