@@ -74,7 +74,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
         [event("o1", "u1", 1709550000), event("o2", None, 1709550001)],  # o2: no user
         codec="snappy",
     )
-    unknown = "users.messages.whatsapp.Read"  # no mapping: kept as unmapped
+    unknown = "users.messages.pigeon.Read"  # no documentation has it: kept as unmapped
     write_avro(
         currents_file(root, unknown, "12"),
         schema(unknown, FIELDS_V1),
@@ -124,7 +124,7 @@ def test_every_event_of_the_export_is_in_outbound_events(built):
         database,
         "select provider_event_id, provider_event_name from marts.outbound_events "
         "where event_type = 'unmapped'",
-    ) == [("w1", "users.messages.whatsapp.Read")]
+    ) == [("w1", "users.messages.pigeon.Read")]
 
 
 def test_a_duplicate_event_id_appears_once(built):

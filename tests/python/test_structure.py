@@ -3,6 +3,7 @@ models rather than in macros, and a README tree that matches the files."""
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import subprocess
@@ -106,3 +107,18 @@ def test_the_readme_tree_names_files_that_exist():
                 assert (ROOT / part).exists(), part
     for model in (ROOT / "models").rglob("*.sql"):
         assert model.stem in readme or model.parent.name in readme, model
+
+
+def test_the_readme_event_table_lists_every_mapped_name():
+    readme = (ROOT / "README.md").read_text()
+    mapping = csv.DictReader((ROOT / "seeds" / "semantics" / "event_type_mapping.csv").open())
+    names = {row["provider_event_name"] for row in mapping} - {"*"}
+    missing = sorted(name for name in names if f"`{name}`" not in readme)
+    assert missing == []
+    event_types = csv.DictReader((ROOT / "seeds" / "semantics" / "event_types.csv").open())
+    assert (
+        sorted(
+            row["event_type"] for row in event_types if f"| `{row['event_type']}` |" not in readme
+        )
+        == []
+    )

@@ -92,7 +92,7 @@ BATCHES: list[tuple[str, str, list[Raw]]] = [
                                "timestamp": "2024-05-03T12:00:00+02:00", "channel": "Push"}),
         record("crossengage", {"id": "ce5", "event": "Message Teleported",
                                "timestamp": "2024-05-03T00:00:00Z", "channel": "Hologram"}),
-        braze("users.messages.whatsapp.Send", "wa1", "u3", "2024-05-03 00:00:00"),
+        braze("users.messages.pigeon.Send", "wa1", "u3", "2024-05-03 00:00:00"),
         record("crossengage", {"id": 12345, "event": "Message Sent",
                                "timestamp": "2024-05-03T00:00:00Z", "campaign_id": 777}),
         braze(E + "Send", "tstr", "u3", "not a time"),
@@ -274,7 +274,7 @@ def test_unknown_names_and_types_are_kept_as_unmapped(db):
         from marts.outbound_events where event_type = 'unmapped' order by provider
     """).fetchall()
     assert rows == [
-        ("braze", "users.messages.whatsapp.Send", None, None),
+        ("braze", "users.messages.pigeon.Send", None, None),
         ("crossengage", "Message Teleported", "other", "Hologram"),
     ]
 
