@@ -16,13 +16,3 @@
         {%- endfor -%}
     {%- endif -%}
 {%- endmacro %}
-
-{#- on-run-start: the bookkeeping table of the incremental models that keep a
-    watermark (macros/incremental_helpers.sql), where it does not exist yet. -#}
-{% macro create_watermarks_table() -%}
-    {%- if execute -%}
-        {%- do run_query('create schema if not exists intermediate') -%}
-        {%- do run_query('create table if not exists ' ~ outbound_events.watermarks_table()
-            ~ ' (model_name ' ~ dbt.type_string() ~ ', loaded_through ' ~ dbt.type_timestamp() ~ ')') -%}
-    {%- endif -%}
-{%- endmacro %}

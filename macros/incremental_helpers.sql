@@ -1,13 +1,104 @@
-{#- Incremental builds: raw records landed at or after this time are (re)processed,
-    the latest `loaded_at` already in `relation` minus the lookback window
-    (var outbound_events__incremental_lookback_hours). -#}
-{% macro incremental_window_start(relation) -%}
-    {{ dbt.dateadd(
-        'hour',
-        -1 * (var('outbound_events__incremental_lookback_hours') | int),
-        "(select coalesce(max(loaded_at), cast('1900-01-01' as " ~ dbt.type_timestamp() ~ ")) from "
-            ~ relation ~ ")"
-    ) }}
+{#- Incremental builds follow the loads. Every `outbound-events load` is one load id,
+    landed whole in one transaction while it holds the warehouse (no build can run
+    meanwhile), so a load is either entirely in a build or not at all. Each incremental
+    model keeps the ids of the loads it has processed in intermediate.incremental_loads
+    (model_name, load_id), replaced by a post-hook after every successful build; a run
+    processes the loads landed since (none: a no-op run touches nothing large). The
+    landed loads are listed once per run, by an on-run-start hook, in
+    intermediate.landed_loads. -#}
+{% macro processed_loads_table() -%}
+    {{ return('intermediate.incremental_loads') }}
+{%- endmacro %}
+
+{% macro landed_loads_table() -%}
+    {{ return('intermediate.landed_loads') }}
+{%- endmacro %}
+
+{#- on-run-start: the load ids in the raw tables (every provider's records and the
+    loader's file rejections), and the bookkeeping table where it does not exist. -#}
+{% macro list_landed_loads() -%}
+    {%- if execute -%}
+        {%- set selects = [] -%}
+        {%- for provider in outbound_events.providers() -%}
+            {%- do selects.append('select load_id from ' ~ source(provider, 'events')) -%}
+        {%- endfor -%}
+        {%- do selects.append('select load_id from ' ~ source('loader', 'load_rejections')) -%}
+        {%- do run_query('create schema if not exists intermediate') -%}
+        {%- do run_query('create table if not exists ' ~ outbound_events.processed_loads_table()
+            ~ ' (model_name ' ~ dbt.type_string() ~ ', load_id ' ~ dbt.type_string() ~ ')') -%}
+        {%- do run_query('create or replace table ' ~ outbound_events.landed_loads_table() ~ ' as '
+            ~ 'select distinct load_id from (' ~ selects | join(' union all ') ~ ') as loads'
+            ~ ' where load_id is not null') -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The ids of the loads this model has not processed yet (a list, known before the
+    model's query runs). -#}
+{% macro new_load_ids() -%}
+    {%- if not execute -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set query -%}
+        select load_id from {{ outbound_events.landed_loads_table() }}
+        where load_id not in (
+            select load_id from {{ outbound_events.processed_loads_table() }}
+            where model_name = '{{ this.identifier }}'
+        )
+        order by load_id
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values() | list) }}
+{%- endmacro %}
+
+{#- SQL: true for a row of a load this model has not processed yet. A constant list,
+    so that the engine pushes it down to the raw tables through the staging views
+    (only the new loads' records are parsed). -#}
+{% macro in_new_loads(column='load_id') -%}
+    {{ outbound_events.in_load_list(outbound_events.new_load_ids(), column) }}
+{%- endmacro %}
+
+{#- The new loads and every older load holding a copy of an event that has a copy in
+    a new one (its duplicates and conflicts are counted anew: when loads land out of
+    `loaded_at` order, the copy kept can move to the new load). A list. -#}
+{% macro load_ids_to_recompute() -%}
+    {%- set new_ids = outbound_events.new_load_ids() -%}
+    {%- if not new_ids -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set query -%}
+        select distinct copies.load_id
+        from {{ ref('int_events_validated') }} as copies
+        where copies.event_id in (
+            select event_id from {{ ref('int_events_validated') }}
+            where event_id is not null and {{ outbound_events.in_load_list(new_ids) }}
+        )
+    {%- endset -%}
+    {{ return((new_ids + run_query(query).columns[0].values() | list) | unique | sort) }}
+{%- endmacro %}
+
+{#- SQL: true for a row of a load the model recomputes (load_ids_to_recompute). -#}
+{% macro in_loads_to_recompute(column='load_id') -%}
+    {{ outbound_events.in_load_list(outbound_events.load_ids_to_recompute(), column) }}
+{%- endmacro %}
+
+{#- SQL: `column in (<the ids>)`, false for no ids. -#}
+{% macro in_load_list(load_ids, column='load_id') -%}
+    {%- set ids = [] -%}
+    {%- for load_id in load_ids -%}
+        {%- do ids.append(outbound_events.sql_string(load_id)) -%}
+    {%- endfor -%}
+    {%- if ids -%}
+        {{ column }} in ({{ ids | join(', ') }})
+    {%- else -%}
+        1 = 0
+    {%- endif -%}
+{%- endmacro %}
+
+{#- post_hook of every incremental model that follows the loads: it has now processed
+    every landed load. -#}
+{% macro record_processed_loads() -%}
+    delete from {{ outbound_events.processed_loads_table() }} where model_name = '{{ this.identifier }}';
+    insert into {{ outbound_events.processed_loads_table() }} (model_name, load_id)
+    select '{{ this.identifier }}', load_id from {{ outbound_events.landed_loads_table() }}
 {%- endmacro %}
 
 
@@ -21,55 +112,6 @@
 {%- endmacro %}
 
 
-{#- The same window start, computed before the model's query runs and inlined as a
-    timestamp literal: a constant filter lets the engine push it down to the raw
-    tables through the staging views, so only the window's records are parsed. -#}
-{% macro incremental_window_start_literal(relation) -%}
-    {%- if execute -%}
-        {%- set result = run_query("select cast(" ~ outbound_events.incremental_window_start(relation) ~ " as "
-            ~ dbt.type_string() ~ ")") -%}
-        {%- set value = result.columns[0].values()[0] -%}
-        cast({{ outbound_events.sql_string(value) }} as {{ dbt.type_timestamp() }})
-    {%- else -%}
-        cast('1900-01-01' as {{ dbt.type_timestamp() }})
-    {%- endif -%}
-{%- endmacro %}
-
-
-{#- Models after int_events_deduplicated (conversions, funnels, rejects, ledger) keep
-    how far they have processed in intermediate.incremental_watermarks (one row per
-    model: the latest `loaded_at` of int_events_validated when the model was last
-    built), so that their rows hold no build-time column and equal a full refresh's.
-    The table is created by the on-run-start hook. -#}
-{% macro watermarks_table() -%}
-    {{ return('intermediate.incremental_watermarks') }}
-{%- endmacro %}
-
-{#- Start of this model's window, a timestamp literal: its watermark minus the
-    lookback. -#}
-{% macro watermark_window_start() -%}
-    {%- if execute -%}
-        {%- set query -%}
-            select cast({{ dbt.dateadd(
-                'hour', -1 * (var('outbound_events__incremental_lookback_hours') | int),
-                "coalesce(max(loaded_through), cast('1900-01-01' as " ~ dbt.type_timestamp() ~ "))"
-            ) }} as {{ dbt.type_string() }})
-            from {{ outbound_events.watermarks_table() }}
-            where model_name = '{{ this.identifier }}'
-        {%- endset -%}
-        {%- set value = run_query(query).columns[0].values()[0] -%}
-        cast({{ outbound_events.sql_string(value) }} as {{ dbt.type_timestamp() }})
-    {%- else -%}
-        cast('1900-01-01' as {{ dbt.type_timestamp() }})
-    {%- endif -%}
-{%- endmacro %}
-
-{#- post_hook of those models: record how far this build has processed. -#}
-{% macro record_watermark() -%}
-    delete from {{ outbound_events.watermarks_table() }} where model_name = '{{ this.identifier }}';
-    insert into {{ outbound_events.watermarks_table() }} (model_name, loaded_through)
-    select '{{ this.identifier }}', max(loaded_at) from {{ ref('int_events_validated') }}
-{%- endmacro %}
 
 {#- pre_hook of models whose rows can vanish or move (rejects, ledger, daily funnel):
     on an incremental run, delete the rows the run recomputes. -#}

@@ -4,14 +4,15 @@
     `conflicting_copies` those whose content differs from the kept copy (they are
     listed in rejected_events as `conflicting_duplicate`).
     Incremental (delete+insert on event_id): a run rebuilds only the events that have
-    a copy among the records landed since the latest one already here (minus the
-    lookback window), from all their copies, so late events and late duplicates give
-    the same rows as a full refresh. Changing the mapping seeds needs a full refresh. -#}
+    a copy in the loads landed since the last build, from all their copies, so late
+    events and late duplicates give the same rows as a full refresh. Changing the
+    mapping seeds needs a full refresh. -#}
 {{ config(
     materialized='incremental',
     unique_key='event_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
+    post_hook=["{{ outbound_events.record_processed_loads() }}"],
 ) }}
 
 -- depends_on: {{ ref('int_events_validated') }}
@@ -22,7 +23,7 @@
     from {{ ref('int_events_validated') }} as validated
     where
         validated.event_id is not null
-        and validated.loaded_at >= {{ outbound_events.incremental_window_start_literal(this) }}
+        and {{ outbound_events.in_new_loads('validated.load_id') }}
     {%- endif %}
 {%- endset %}
 

@@ -2,13 +2,14 @@
     null for good events; the first failing check wins), its lineage id `record_id`,
     and for good events the key shared by copies of one event (`dedup_key`) and the
     event's stable `event_id`.
-    Incremental: a run processes the raw records landed since the latest one already
-    here, minus the lookback window; a reprocessed record replaces its row. -#}
+    Incremental: a run processes the loads landed since the last build
+    (macros/incremental_helpers.sql); a reprocessed record replaces its row. -#}
 {{ config(
     materialized='incremental',
     unique_key='record_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
+    post_hook=["{{ outbound_events.record_processed_loads() }}"],
 ) }}
 {%- set min_valid_timestamp = outbound_events.sql_string(var('outbound_events__min_valid_timestamp')) -%}
 {%- set latest_valid_timestamp = dbt.dateadd(
@@ -23,7 +24,7 @@ with
 unioned as (
     select * from {{ ref('int_events_unioned') }}
     {%- if is_incremental() %}
-    where loaded_at >= {{ outbound_events.incremental_window_start_literal(this) }}
+    where {{ outbound_events.in_new_loads() }}
     {%- endif %}
 ),
 

@@ -1,6 +1,6 @@
 {#- The ids (user and external user ids) whose conversions, messages and user rows an
-    incremental run recomputes: those of the events landed since this model's
-    watermark, widened to every id of their messages (a conversion matches a message
+    incremental run recomputes: those of the events of the loads landed since its last
+    build, widened to every id of their messages (a conversion matches a message
     by either id, so a late touch can move it between messages of the same person).
     Its rows are replaced on every run; built from scratch it holds every id, so that
     whatever reads it recomputes everything. -#}
@@ -8,22 +8,22 @@
     materialized='incremental',
     incremental_strategy='append',
     pre_hook=["{{ outbound_events.delete_recomputed_rows('true') }}"],
-    post_hook=["{{ outbound_events.record_watermark() }}"],
+    post_hook=["{{ outbound_events.record_processed_loads() }}"],
 ) }}
 
 -- depends_on: {{ ref('int_events_validated') }}
 
 {%- set events = ref('int_events_deduplicated') %}
-{%- set window_start = outbound_events.watermark_window_start() if is_incremental() else none %}
+{%- set in_new_loads = outbound_events.in_new_loads() if is_incremental() else none %}
 
 {% if is_incremental() -%}
     with
 
     new_ids as (
-        select user_id as match_id from {{ events }} where loaded_at >= {{ window_start }}
+        select user_id as match_id from {{ events }} where {{ in_new_loads }}
         union
         select external_user_id from {{ events }}
-        where loaded_at >= {{ window_start }} and external_user_id is not null
+        where {{ in_new_loads }} and external_user_id is not null
     ),
 
     affected_messages as (

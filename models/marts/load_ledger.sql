@@ -3,17 +3,16 @@
     record reached staging (raw_records = raw_records_staged). `rejected` includes the
     `conflicting_duplicates` (copies of an event id whose content differs from the
     kept copy).
-    Incremental: a run deletes and recomputes the loads landed since its watermark
-    (the numbers of an older load cannot change: a later copy of an event is always
-    the later one). -#}
+    Incremental: a run recomputes the loads landed since its last build and the older
+    loads holding copies of their events (whose duplicates can be counted anew). -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook=["{{ outbound_events.delete_recomputed_rows('loaded_at >= ' ~ outbound_events.watermark_window_start()) }}"],
-    post_hook=["{{ outbound_events.record_watermark() }}"],
+    pre_hook=["{{ outbound_events.delete_recomputed_rows(outbound_events.in_loads_to_recompute()) }}"],
+    post_hook=["{{ outbound_events.record_processed_loads() }}"],
 ) }}
-{%- set recent = ' where loaded_at >= ' ~ outbound_events.watermark_window_start() if is_incremental() else '' -%}
+{%- set recent = ' where ' ~ outbound_events.in_loads_to_recompute() if is_incremental() else '' -%}
 {%- set raw_counts = [] -%}
 {%- for provider in outbound_events.providers() -%}
     {%- do raw_counts.append(

@@ -1,16 +1,17 @@
 {#- Every raw record (or unnested event) that could not become an event, and every
     file (or file tail) the loader could not read: where it came from, why, and its raw
     text (cut to a safe size, personal data masked).
-    Incremental: a run deletes and recomputes the rejections landed since its
-    watermark (a conflicting copy can become the kept one while loads overlap). -#}
+    Incremental: a run recomputes the rejections of the loads landed since its last
+    build and of the older loads holding copies of their events (a conflicting copy
+    can become the kept one when loads land out of order). -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook=["{{ outbound_events.delete_recomputed_rows('loaded_at >= ' ~ outbound_events.watermark_window_start()) }}"],
-    post_hook=["{{ outbound_events.record_watermark() }}"],
+    pre_hook=["{{ outbound_events.delete_recomputed_rows(outbound_events.in_loads_to_recompute()) }}"],
+    post_hook=["{{ outbound_events.record_processed_loads() }}"],
 ) }}
-{%- set window_start = outbound_events.watermark_window_start() if is_incremental() else none %}
+{%- set in_recomputed_loads = outbound_events.in_loads_to_recompute() if is_incremental() else none %}
 
 with
 
@@ -30,7 +31,7 @@ rejected_records as (
     from {{ ref('int_events_validated') }}
     where
         rejection_reason is not null
-        and {{ 'loaded_at >= ' ~ window_start if window_start else 'true' }}
+        and {{ in_recomputed_loads or 'true' }}
 ),
 
 {# Copies of an event id whose content differs from the copy kept (same Braze `id`
@@ -55,13 +56,13 @@ conflicting_copies as (
     where
         copies.record_id != kept.record_id
         and coalesce(copies.content_sha256, '') != coalesce(kept.content_sha256, '')
-        and {{ 'copies.loaded_at >= ' ~ window_start if window_start else 'true' }}
+        and {{ outbound_events.in_loads_to_recompute('copies.load_id') if in_recomputed_loads else 'true' }}
 ),
 
 rejected_files as (
     select * from {{ ref('stg_loader__load_rejections') }}
-    {%- if window_start %}
-    where loaded_at >= {{ window_start }}
+    {%- if in_recomputed_loads %}
+    where {{ in_recomputed_loads }}
     {%- endif %}
 ),
 
