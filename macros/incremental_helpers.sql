@@ -128,8 +128,21 @@
     select match_id from {{ ref('int_users_touched') }}
 {%- endmacro %}
 
+{#- Whether this run touched any user (false after a run with nothing new): known
+    before the model's query runs, so that models skip even finding what to redo. -#}
+{% macro users_were_touched() -%}
+    {%- if not execute -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {%- set result = run_query('select count(*) from (select match_id from ' ~ ref('int_users_touched') ~ ' limit 1) as touched') -%}
+    {{ return(result.columns[0].values()[0] > 0) }}
+{%- endmacro %}
+
 {#- The message keys of every message of those ids. -#}
 {% macro affected_message_keys() -%}
+    {%- if not outbound_events.users_were_touched() -%}
+    select cast(null as {{ dbt.type_string() }}) as message_key where 1 = 0
+    {%- else -%}
     select distinct message_key from {{ ref('int_events_deduplicated') }}
     where
         message_key is not null
@@ -137,4 +150,5 @@
             user_id in ({{ outbound_events.touched_ids() }})
             or external_user_id in ({{ outbound_events.touched_ids() }})
         )
+    {%- endif -%}
 {%- endmacro %}

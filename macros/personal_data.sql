@@ -6,7 +6,7 @@
     the values of personal query parameters. Salt: env var OUTBOUND_EVENTS_PII_SALT. -#}
 
 {% macro keeps_pii() -%}
-    {{ return(var('outbound_events__keep_pii') | string | lower in ['true', '1', 'yes']) }}
+    {{ return(outbound_events.var_is_on('outbound_events__keep_pii')) }}
 {%- endmacro %}
 
 {#- E-mail addresses, also percent-encoded (`ann%40example.com`, in URLs). -#}
@@ -77,11 +77,7 @@
     outbound_events__test_window_hours of the latest (unless var
     outbound_events__test_all_rows). -#}
 {% macro personal_data_hits(relation, columns=none, recent_rows_only=false) -%}
-    {%- set scan_all = var('outbound_events__test_all_rows') | string | lower in ['true', '1', 'yes'] -%}
-    {%- set recent = 'loaded_at >= ' ~ dbt.dateadd(
-        'hour', -1 * (var('outbound_events__test_window_hours') | int),
-        '(select max(loaded_at) from ' ~ relation ~ ')'
-    ) if recent_rows_only and not scan_all else 'true' -%}
+    {%- set recent = outbound_events.recent_rows_condition(relation) if recent_rows_only else 'true' -%}
     {%- set names = columns or [] -%}
     {%- for column in (adapter.get_columns_in_relation(relation) if execute and not columns else []) -%}
         {%- do names.append(column.name) if column.is_string() -%}

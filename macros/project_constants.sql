@@ -44,7 +44,7 @@
 {#- `true` or `false`: whether purchases (Braze `users.behaviors.Purchase`) are
     conversion goals (var outbound_events__purchases_are_conversion_goals). -#}
 {% macro purchases_are_goals() -%}
-    {{ return('true' if var('outbound_events__purchases_are_conversion_goals', true) | string | lower in ['true', '1', 'yes'] else 'false') }}
+    {{ return('true' if outbound_events.var_is_on('outbound_events__purchases_are_conversion_goals', true) else 'false') }}
 {%- endmacro %}
 
 {#- SQL: true for an open or click that the funnels do not count as a person's
@@ -52,9 +52,15 @@
     bot's), unless var outbound_events__count_machine_engagement counts everything.
     `relation` is the alias of an int_events_deduplicated row. -#}
 {% macro is_machine_engagement(relation) -%}
-    {%- if var('outbound_events__count_machine_engagement', false) | string | lower in ['true', '1', 'yes'] -%}
+    {%- if outbound_events.var_is_on('outbound_events__count_machine_engagement') -%}
         false
     {%- else -%}
         coalesce({{ relation }}.is_machine_open or {{ relation }}.is_suspected_bot_click, false)
     {%- endif -%}
+{%- endmacro %}
+
+{#- Whether a boolean var is on (true, or the text `true`, `1`, `yes`: vars set from
+    environment variables arrive as text). -#}
+{% macro var_is_on(name, default=false) -%}
+    {{ return(var(name, default) | string | lower in ['true', '1', 'yes']) }}
 {%- endmacro %}
