@@ -14,22 +14,47 @@
     {{ return('intermediate.landed_loads') }}
 {%- endmacro %}
 
-{#- on-run-start: the load ids in the raw tables (every provider's records and the
-    loader's file rejections), and the bookkeeping table where it does not exist. -#}
+{#- on-run-start: the loads this run may process (the bookkeeping table is created
+    where it does not exist): every load id in the raw tables (every provider's
+    records and the loader's file rejections), or, with var
+    outbound_events__max_loads_per_run (a backfill in bounded steps), the loads
+    int_events_validated has processed (none on --full-refresh) and the next that many,
+    in load order. -#}
 {% macro list_landed_loads() -%}
     {%- if execute -%}
         {%- set selects = [] -%}
         {%- for provider in outbound_events.providers() -%}
-            {%- do selects.append('select load_id from ' ~ source(provider, 'events')) -%}
+            {%- do selects.append('select load_id, loaded_at from ' ~ source(provider, 'events')) -%}
         {%- endfor -%}
-        {%- do selects.append('select load_id from ' ~ source('loader', 'load_rejections')) -%}
+        {%- do selects.append('select load_id, loaded_at from ' ~ source('loader', 'load_rejections')) -%}
+        {%- set landed = 'select load_id, min(loaded_at) as loaded_at from (' ~ selects | join(' union all ')
+            ~ ') as loads where load_id is not null group by load_id' -%}
+        {%- set step = var('outbound_events__max_loads_per_run', none) -%}
         {%- do run_query('create schema if not exists intermediate') -%}
         {%- do run_query('create table if not exists ' ~ outbound_events.processed_loads_table()
             ~ ' (model_name ' ~ dbt.type_string() ~ ', load_id ' ~ dbt.type_string() ~ ')') -%}
+        {%- if step -%}
+            {%- set done = '1 = 0' if flags.FULL_REFRESH else 'load_id in (select load_id from '
+                ~ outbound_events.processed_loads_table() ~ " where model_name = 'int_events_validated')" -%}
+            {%- set landed -%}
+                with landed as ({{ landed }})
+                select load_id from landed where {{ done }}
+                union all
+                select load_id from (
+                    select load_id from landed where not ({{ done }})
+                    order by loaded_at, load_id limit {{ step | int }}
+                ) as next_loads
+            {%- endset -%}
+        {%- endif -%}
         {%- do run_query('create or replace table ' ~ outbound_events.landed_loads_table() ~ ' as '
-            ~ 'select distinct load_id from (' ~ selects | join(' union all ') ~ ') as loads'
-            ~ ' where load_id is not null') -%}
+            ~ 'select distinct load_id from (' ~ landed ~ ') as loads') -%}
     {%- endif -%}
+{%- endmacro %}
+
+{#- Whether this run is a step of a backfill (var outbound_events__max_loads_per_run):
+    then even a model built from scratch reads only the loads of the run. -#}
+{% macro loads_are_limited() -%}
+    {{ return(var('outbound_events__max_loads_per_run', none) is not none) }}
 {%- endmacro %}
 
 {#- The ids of the loads this model has not processed yet (a list, known before the
@@ -40,10 +65,12 @@
     {%- endif -%}
     {%- set query -%}
         select load_id from {{ outbound_events.landed_loads_table() }}
+        {%- if is_incremental() %}
         where load_id not in (
             select load_id from {{ outbound_events.processed_loads_table() }}
             where model_name = '{{ this.identifier }}'
         )
+        {%- endif %}
         order by load_id
     {%- endset -%}
     {{ return(run_query(query).columns[0].values() | list) }}

@@ -23,7 +23,7 @@ with
 
 unioned as (
     select * from {{ ref('int_events_unioned') }}
-    {%- if is_incremental() %}
+    {%- if is_incremental() or outbound_events.loads_are_limited() %}
     where {{ outbound_events.in_new_loads() }}
     {%- endif %}
 ),

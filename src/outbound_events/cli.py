@@ -151,7 +151,14 @@ def load(provider: str, paths: tuple[Path, ...], wait: float) -> None:
 
 @cli.command()
 @wait_option
-def build(wait: float) -> None:
+@click.option(
+    "--loads-per-run",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Build in steps of this many loads (oldest first) until all are built: a "
+    "backfill whose memory and temporary disk follow the step, not the whole history.",
+)
+def build(wait: float, loads_per_run: int | None) -> None:
     """Run the dbt build (models and tests) on the data loaded into raw."""
     database = _wait_for_warehouse(wait)
     missing = missing_tables(database)
@@ -161,7 +168,7 @@ def build(wait: float) -> None:
             "Run `outbound-events load --provider <key> PATH` first (or "
             "`outbound-events sample` for the bundled sample)."
         )
-    _run_dbt(database, lambda: dbt.build_loaded(database))
+    _run_dbt(database, lambda: dbt.build_loaded(database, loads_per_run))
     print_summary(database, Console())
 
 

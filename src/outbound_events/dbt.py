@@ -6,6 +6,7 @@ of the process, which would stop this process from opening the warehouse afterwa
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -65,12 +66,34 @@ def build_sample() -> None:
 PRODUCTION_EXCLUDES = ["--exclude-resource-type", "unit_test"]
 
 
-def build_loaded(database: Path) -> None:
+def build_loaded(database: Path, loads_per_run: int | None = None) -> None:
     """Build and data-test everything on the data in `raw` (sample seeds left out):
     incrementally, or from scratch when the incremental models hold loads that are not
-    in `raw` (after a sample build, or when loads were removed from raw)."""
+    in `raw` (after a sample build, or when loads were removed from raw). With
+    `loads_per_run`, in steps of that many loads (oldest first) until none is left:
+    each step's work is bounded by its loads, and the result is the same."""
     refresh = ["--full-refresh"] if holds_foreign_loads(database) else []
-    run_dbt(["build", *refresh, "--exclude", SAMPLE_SEEDS, *PRODUCTION_EXCLUDES])
+    step = ["--vars", json.dumps({"outbound_events__max_loads_per_run": loads_per_run})]
+    args = ["build", "--exclude", SAMPLE_SEEDS, *PRODUCTION_EXCLUDES]
+    args += step if loads_per_run else []
+    run_dbt([*args, *refresh])
+    while loads_per_run and pending_loads(database):
+        run_dbt(args)
+
+
+def pending_loads(database: Path) -> int:
+    """How many load ids of `raw` int_events_validated has not processed yet."""
+    landed = " union ".join(
+        f"select load_id from raw.{table}"
+        for table in [*(provider.table for provider in PROVIDERS.values()), "load_rejections"]
+    )
+    with duckdb.connect(str(database), read_only=True) as connection:
+        row = connection.execute(
+            f"select count(distinct load_id) from ({landed}) as landed where load_id not in ("
+            "select load_id from intermediate.incremental_loads "
+            "where model_name = 'int_events_validated')"
+        ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def holds_foreign_loads(database: Path) -> bool:

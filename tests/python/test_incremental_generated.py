@@ -12,7 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from fixtures.warehouse import MARTS, build, snapshot
+from fixtures.warehouse import MARTS, build, snapshot, warehouse_env
+from outbound_events import dbt
 from outbound_events.loading.providers import PROVIDERS
 from outbound_events.loading.warehouse import ensure_tables
 from outbound_events.project import project_dir
@@ -105,3 +106,25 @@ def test_loads_out_of_order_and_no_op_runs_equal_one_full_build(generated, full,
     build(incremental)  # nothing new
     assert snapshot(incremental) == before
     assert_same_marts(full, incremental)
+
+
+def test_a_backfill_in_steps_of_loads_equals_one_full_build(generated, full, tmp_path, monkeypatch):
+    """`outbound-events build --loads-per-run N`: from scratch, N loads per run (oldest
+    first, the first run a full refresh) until none is left; each run's work follows
+    its loads, and the marts are those of one full build."""
+    stepped = tmp_path / "stepped.duckdb"
+    copy_loads(generated, stepped, None, RUN_ENDS[-1])
+    runs: list[list[str]] = []
+    run_dbt = dbt.run_dbt
+    monkeypatch.setattr(dbt, "run_dbt", lambda args: (runs.append(list(args)), run_dbt(args)))
+    with warehouse_env(stepped):
+        dbt.build_loaded(stepped, loads_per_run=50)
+        assert dbt.pending_loads(stepped) == 0
+    with duckdb.connect(str(stepped), read_only=True) as connection:
+        steps = connection.execute(
+            "select count(distinct load_id) from intermediate.incremental_loads "
+            "where model_name = 'int_events_validated'"
+        ).fetchone()[0]
+    assert steps > 100, "the corpus has enough loads for several steps of 50"
+    assert len(runs) == -(-steps // 50)  # one run per step of 50 loads
+    assert_same_marts(full, stepped)
