@@ -168,8 +168,31 @@ def run(events: int, rounds: int) -> None:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def run_once(events: int) -> None:
-    """The floor and one full build over one generated warehouse, no copies."""
+STEPPED_CHILD = (
+    "import resource, sys\n"
+    "from pathlib import Path\n"
+    "from outbound_events import dbt\n"
+    "dbt.build_loaded(Path(sys.argv[1]), loads_per_run=int(sys.argv[2]))\n"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+)
+
+
+def timed_stepped_build(database: Path, loads_per_run: int) -> tuple[float, int]:
+    """Seconds and peak RSS (KiB) of `outbound-events build --loads-per-run N`."""
+    environment = {**__import__("os").environ, DB_ENV: str(database)}
+    start = time.perf_counter()
+    completed = subprocess.run(
+        [sys.executable, "-c", STEPPED_CHILD, str(database), str(loads_per_run)],
+        env=environment, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if completed.returncode != 0:
+        sys.exit(f"stepped build failed:\n{completed.stdout[-4000:]}{completed.stderr}")
+    return time.perf_counter() - start, int(completed.stdout.strip().splitlines()[-1])
+
+
+def run_once(events: int, loads_per_run: int | None = None) -> None:
+    """The floor and one full build over one generated warehouse, no copies (with
+    `loads_per_run`: `outbound-events build --loads-per-run N` instead)."""
     workdir = Path(tempfile.mkdtemp(prefix="outbound-bench-"))
     try:
         start = time.perf_counter()
@@ -180,9 +203,13 @@ def run_once(events: int) -> None:
             connection.execute("drop table main.floor")
         size = base.stat().st_size / 2**30
         print(f"  floor {floor:.1f} s, {floor_rss / 1024:.0f} MiB; raw warehouse {size:.1f} GiB")
-        build, build_rss = timed_dbt(base, "build", "--full-refresh")
+        if loads_per_run:
+            build, build_rss = timed_stepped_build(base, loads_per_run)
+        else:
+            build, build_rss = timed_dbt(base, "build", "--full-refresh")
         size = base.stat().st_size / 2**30
-        print(f"\n{events:,} events, one full dbt build: {build:.0f} s "
+        how = f"build in steps of {loads_per_run} loads" if loads_per_run else "full dbt build"
+        print(f"\n{events:,} events, one {how}: {build:.0f} s "
               f"({build / floor:.1f}× floor), peak RSS {build_rss / 1024:.0f} MiB, "
               f"warehouse {size:.1f} GiB")  # fmt: skip
         print("\nslowest nodes (run_results.json):")
@@ -227,9 +254,10 @@ def main() -> None:
     parser.add_argument("--events", default="1M", help="events to generate (1M, 10M, ...)")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved repetitions")
     parser.add_argument("--once", action="store_true", help="floor + one full build, no copies")
+    parser.add_argument("--loads-per-run", type=int, help="with --once: build in steps of N loads")
     args = parser.parse_args()
     if args.once:
-        run_once(parse_count(args.events))
+        run_once(parse_count(args.events), args.loads_per_run)
     else:
         run(parse_count(args.events), args.rounds)
 
