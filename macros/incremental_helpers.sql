@@ -3,51 +3,18 @@
     meanwhile), so a load is either entirely in a build or not at all. Each incremental
     model keeps the ids of the loads it has processed in intermediate.incremental_loads
     (model_name, load_id), replaced by a post-hook after every successful build; a run
-    processes the loads landed since (none: a no-op run touches nothing large). The
-    landed loads are listed once per run, by an on-run-start hook, in
-    intermediate.landed_loads. -#}
+    processes the loads of the run (model int_loads_in_run) it has not processed yet
+    (none: a no-op run touches nothing large). -#}
 {% macro processed_loads_table() -%}
     {{ return('intermediate.incremental_loads') }}
 {%- endmacro %}
 
-{% macro landed_loads_table() -%}
-    {{ return('intermediate.landed_loads') }}
-{%- endmacro %}
-
-{#- on-run-start: the loads this run may process (the bookkeeping table is created
-    where it does not exist): every load id in the raw tables (every provider's
-    records and the loader's file rejections), or, with var
-    outbound_events__max_loads_per_run (a backfill in bounded steps), the loads
-    int_events_validated has processed (none on --full-refresh) and the next that many,
-    in load order. -#}
-{% macro list_landed_loads() -%}
+{#- on-run-start: the bookkeeping table, where it does not exist. -#}
+{% macro create_processed_loads_table() -%}
     {%- if execute -%}
-        {%- set selects = [] -%}
-        {%- for provider in outbound_events.providers() -%}
-            {%- do selects.append('select load_id, loaded_at from ' ~ source(provider, 'events')) -%}
-        {%- endfor -%}
-        {%- do selects.append('select load_id, loaded_at from ' ~ source('loader', 'load_rejections')) -%}
-        {%- set landed = 'select load_id, min(loaded_at) as loaded_at from (' ~ selects | join(' union all ')
-            ~ ') as loads where load_id is not null group by load_id' -%}
-        {%- set step = var('outbound_events__max_loads_per_run', none) -%}
         {%- do run_query('create schema if not exists intermediate') -%}
         {%- do run_query('create table if not exists ' ~ outbound_events.processed_loads_table()
             ~ ' (model_name ' ~ dbt.type_string() ~ ', load_id ' ~ dbt.type_string() ~ ')') -%}
-        {%- if step -%}
-            {%- set done = '1 = 0' if flags.FULL_REFRESH else 'load_id in (select load_id from '
-                ~ outbound_events.processed_loads_table() ~ " where model_name = 'int_events_validated')" -%}
-            {%- set landed -%}
-                with landed as ({{ landed }})
-                select load_id from landed where {{ done }}
-                union all
-                select load_id from (
-                    select load_id from landed where not ({{ done }})
-                    order by loaded_at, load_id limit {{ step | int }}
-                ) as next_loads
-            {%- endset -%}
-        {%- endif -%}
-        {%- do run_query('create or replace table ' ~ outbound_events.landed_loads_table() ~ ' as '
-            ~ 'select distinct load_id from (' ~ landed ~ ') as loads') -%}
     {%- endif -%}
 {%- endmacro %}
 
@@ -64,7 +31,7 @@
         {{ return([]) }}
     {%- endif -%}
     {%- set query -%}
-        select load_id from {{ outbound_events.landed_loads_table() }}
+        select load_id from {{ ref('int_loads_in_run') }}
         {%- if is_incremental() %}
         where load_id not in (
             select load_id from {{ outbound_events.processed_loads_table() }}
@@ -125,7 +92,7 @@
 {% macro record_processed_loads() -%}
     delete from {{ outbound_events.processed_loads_table() }} where model_name = '{{ this.identifier }}';
     insert into {{ outbound_events.processed_loads_table() }} (model_name, load_id)
-    select '{{ this.identifier }}', load_id from {{ outbound_events.landed_loads_table() }}
+    select '{{ this.identifier }}', load_id from {{ ref('int_loads_in_run') }}
 {%- endmacro %}
 
 

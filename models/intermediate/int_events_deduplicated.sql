@@ -15,6 +15,8 @@
     post_hook=["{{ outbound_events.record_processed_loads() }}"],
 ) }}
 
+-- depends_on: {{ ref('int_loads_in_run') }}
+
 -- depends_on: {{ ref('int_events_validated') }}
 
 {%- set window_events -%}

@@ -11,6 +11,7 @@
     on_schema_change='append_new_columns',
     post_hook=["{{ outbound_events.record_processed_loads() }}"],
 ) }}
+
 {%- set min_valid_timestamp = outbound_events.sql_string(var('outbound_events__min_valid_timestamp')) -%}
 {%- set latest_valid_timestamp = dbt.dateadd(
     'hour', var('outbound_events__future_tolerance_hours') | int, 'loaded_at'
@@ -19,6 +20,7 @@
     "'content:'", 'content_sha256', "':'", dbt.cast('event_position', dbt.type_string())
 ]) -%}
 
+-- depends_on: {{ ref('int_loads_in_run') }}
 with
 
 unioned as (

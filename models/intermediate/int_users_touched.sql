@@ -11,6 +11,8 @@
     post_hook=["{{ outbound_events.record_processed_loads() }}"],
 ) }}
 
+-- depends_on: {{ ref('int_loads_in_run') }}
+
 -- depends_on: {{ ref('int_events_validated') }}
 
 {%- set events = ref('int_events_deduplicated') %}

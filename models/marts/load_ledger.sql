@@ -12,6 +12,7 @@
     pre_hook=["{{ outbound_events.delete_recomputed_rows(outbound_events.in_loads_to_recompute()) }}"],
     post_hook=["{{ outbound_events.record_processed_loads() }}"],
 ) }}
+
 {%- set recent = ' where ' ~ outbound_events.in_loads_to_recompute() if is_incremental()
     else (' where ' ~ outbound_events.in_new_loads() if outbound_events.loads_are_limited() else '') -%}
 {%- set raw_counts = [] -%}
@@ -22,6 +23,7 @@
     ) -%}
 {%- endfor %}
 
+-- depends_on: {{ ref('int_loads_in_run') }}
 with
 
 raw_records as (

@@ -11,9 +11,11 @@
     pre_hook=["{{ outbound_events.delete_recomputed_rows(outbound_events.in_loads_to_recompute()) }}"],
     post_hook=["{{ outbound_events.record_processed_loads() }}"],
 ) }}
+
 {%- set in_recomputed_loads = outbound_events.in_loads_to_recompute() if is_incremental()
     else (outbound_events.in_new_loads() if outbound_events.loads_are_limited() else none) %}
 
+-- depends_on: {{ ref('int_loads_in_run') }}
 with
 
 rejected_records as (
