@@ -92,6 +92,12 @@
     ) as elements
 {%- endmacro %}
 
+{#- The non-null texts of `exprs` joined by `separator_expr` ('' when all are null). -#}
+{% macro concat_ws_nonnull(separator_expr, exprs) %}{{ return(adapter.dispatch('concat_ws_nonnull', 'outbound_events')(separator_expr, exprs)) }}{% endmacro %}
+{% macro duckdb__concat_ws_nonnull(separator_expr, exprs) -%}
+    concat_ws({{ separator_expr }}, {{ exprs | join(', ') }})
+{%- endmacro %}
+
 {#- UTC timestamp from (fractional) epoch seconds given as text; magnitudes of 1e11
     or more (epoch milliseconds, garbage) give null instead of an overflow. -#}
 {% macro epoch_seconds_to_timestamp(text_expr) %}{{ return(adapter.dispatch('epoch_seconds_to_timestamp', 'outbound_events')(text_expr)) }}{% endmacro %}

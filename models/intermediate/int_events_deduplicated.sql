@@ -15,6 +15,98 @@
     post_hook=["{{ outbound_events.record_processed_loads() }}"],
 ) }}
 
+{#- The columns of the table, in order, each with how its personal data is treated
+    (macros/personal_data.sql: 'id', 'free_text', 'url', 'identifier'; none: kept as
+    it is) or the expression that computes it. -#}
+{%- set columns = [
+    ('event_id', none),
+    ('provider', none),
+    ('provider_event_id', 'id'),
+    ('provider_event_name', 'free_text'),
+    ('event_type', none),
+    ('channel', none),
+    ('provider_channel', 'free_text'),
+    ('occurred_at', none),
+    ('timestamp_source', none),
+    ('user_timezone', 'free_text'),
+    ('loaded_at', none),
+    ('user_id', 'id'),
+    ('external_user_id', 'id'),
+    ('message_key', none),
+    ('campaign_id', 'id'),
+    ('campaign_name', 'free_text'),
+    ('message_variation_id', 'id'),
+    ('canvas_id', 'id'),
+    ('canvas_name', 'free_text'),
+    ('canvas_variation_id', 'id'),
+    ('canvas_variation_name', 'free_text'),
+    ('canvas_step_id', 'id'),
+    ('canvas_step_name', 'free_text'),
+    ('dispatch_id', 'id'),
+    ('send_id', 'id'),
+    ('message_id', 'id'),
+    ('message_type', 'free_text'),
+    ('message_subject', 'free_text'),
+    ('url', 'url'),
+    ('link_id', 'id'),
+    ('list_id', 'id'),
+    ('list_name', 'free_text'),
+    ('bounce_type', none),
+    ('bounce_reason', 'free_text'),
+    ('error_code', 'id'),
+    ('error_message', 'free_text'),
+    ('platform', 'free_text'),
+    ('device_id', 'id'),
+    ('app_id', 'id'),
+    ('subscription_group_id', 'id'),
+    ('subscription_status', 'free_text'),
+    ('conversion_behavior_index', none),
+    ('is_in_control_group', none),
+    ('is_conversion_goal', none),
+    ('is_machine_open', "coalesce(is_machine_open, false)"),
+    ('is_suspected_bot_click', "coalesce(is_suspected_bot_click, false)"),
+    ('suspected_bot_click_reason', 'free_text'),
+    ('abort_type', 'free_text'),
+    ('abort_log', 'free_text'),
+    ('exit_reason', 'free_text'),
+    ('custom_event_name', 'free_text'),
+    ('product_id', 'id'),
+    ('price', none),
+    ('currency', "upper(trim(currency))"),
+    ('quantity', none),
+    ('revenue', "case when event_type = 'purchase' then price * coalesce(quantity, 1) end"),
+    ('email_address', 'identifier'),
+    ('phone_number', 'identifier'),
+    ('sender_phone_number', 'identifier'),
+    ('ip_address', 'identifier'),
+    ('ad_id', 'identifier'),
+    ('message_body', 'free_text'),
+    ('properties', 'free_text'),
+    ('copies_received', none),
+    ('conflicting_copies', none),
+    ('content_sha256', none),
+    ('source_file', 'free_text'),
+    ('source_position', none),
+    ('event_position', none),
+    ('load_id', none),
+    ('record_id', none),
+] -%}
+
+{%- set screened_columns = [] -%}
+{%- set output_columns = [] -%}
+{%- for name, treatment in columns -%}
+    {%- if treatment in ['id', 'free_text', 'url'] -%}
+        {%- do screened_columns.append(name) -%}
+        {%- do output_columns.append(outbound_events.pii_treated(name, treatment, 'may_hold_personal_data') ~ ' as ' ~ name) -%}
+    {%- elif treatment == 'identifier' -%}
+        {%- do output_columns.append(outbound_events.pii_treated(name, treatment) ~ ' as ' ~ name) -%}
+    {%- elif treatment -%}
+        {%- do output_columns.append(treatment ~ ' as ' ~ name) -%}
+    {%- else -%}
+        {%- do output_columns.append(name) -%}
+    {%- endif -%}
+{%- endfor %}
+
 -- depends_on: {{ ref('int_loads_in_run') }}
 
 -- depends_on: {{ ref('int_events_validated') }}
@@ -31,44 +123,79 @@
 
 with
 
-{# The copies are ranked on their narrow lineage columns only; the wide row (JSON,
-    properties) is fetched for the kept copy alone. #}
-copies as (
+{# Most events arrive once. Only the events with more than one copy are ranked (on
+    their narrow lineage columns); every other event is its own kept copy, so no
+    operator holds every event's lineage at once, and the wide row (JSON, properties)
+    is read once, streaming past the small sets of later copies and counts. #}
+candidate_copies as (
     select
         event_id,
         record_id,
         content_sha256,
-        row_number() over (
-            partition by event_id
-            order by loaded_at asc, load_id asc, source_file asc, source_position asc, event_position asc
-        ) as copy_number
+        loaded_at,
+        load_id,
+        source_file,
+        source_position,
+        event_position
     from {{ ref('int_events_validated') }}
     where
         event_id is not null
         and {{ 'event_id in (' ~ window_events ~ ')' if is_incremental() else 'true' }}
 ),
 
-kept as (
+events_received_more_than_once as (
+    select event_id
+    from candidate_copies
+    group by event_id
+    having count(*) > 1
+),
+
+copies_ranked as (
+    select
+        candidate_copies.event_id,
+        candidate_copies.record_id,
+        candidate_copies.content_sha256,
+        row_number() over (
+            partition by candidate_copies.event_id
+            order by
+                candidate_copies.loaded_at asc,
+                candidate_copies.load_id asc,
+                candidate_copies.source_file asc,
+                candidate_copies.source_position asc,
+                candidate_copies.event_position asc
+        ) as copy_number
+    from candidate_copies
+    inner join events_received_more_than_once
+        on candidate_copies.event_id = events_received_more_than_once.event_id
+),
+
+first_copies as (
     select
         event_id,
         record_id,
         content_sha256 as kept_content_sha256
-    from copies
+    from copies_ranked
     where copy_number = 1
+),
+
+later_copies as (
+    select record_id
+    from copies_ranked
+    where copy_number > 1
 ),
 
 copies_counted as (
     select
-        kept.event_id,
-        kept.record_id,
+        first_copies.record_id,
         count(*) as copies_received,
         {{ outbound_events.count_if(
-            "copies.copy_number > 1 and coalesce(copies.content_sha256, '') != coalesce(kept.kept_content_sha256, '')"
+            "copies_ranked.copy_number > 1"
+            ~ " and coalesce(copies_ranked.content_sha256, '') != coalesce(first_copies.kept_content_sha256, '')"
         ) }} as conflicting_copies
-    from kept
-    inner join copies
-        on kept.event_id = copies.event_id
-    group by kept.event_id, kept.record_id
+    from first_copies
+    inner join copies_ranked
+        on first_copies.event_id = copies_ranked.event_id
+    group by first_copies.record_id
 ),
 
 mapped_events as (
@@ -81,97 +208,29 @@ mapped_events as (
 kept_copies as (
     select
         mapped_events.*,
-        copies_counted.copies_received
+        coalesce(copies_counted.copies_received, 1) as copies_received,
+        coalesce(copies_counted.conflicting_copies, 0) as conflicting_copies
     from mapped_events
-    inner join copies_counted
+    left join later_copies
+        on mapped_events.record_id = later_copies.record_id
+    left join copies_counted
         on mapped_events.record_id = copies_counted.record_id
+    where later_copies.record_id is null
 ),
 
-conflicts_counted as (
+{# One pattern match over all the columns that may hold personal data (most rows
+    hold none): only the rows it finds go through the per-column hashing and masking. #}
+screened as (
     select
-        event_id,
-        conflicting_copies
-    from copies_counted
+        *,
+        {{ outbound_events.may_hold_personal_data(screened_columns) }} as may_hold_personal_data
+    from kept_copies
 ),
 
 final as (
     select
-        kept_copies.event_id,
-        kept_copies.provider,
-        {{ outbound_events.pii_id('kept_copies.provider_event_id') }} as provider_event_id,
-        {{ outbound_events.pii_free_text('kept_copies.provider_event_name') }} as provider_event_name,
-        kept_copies.event_type,
-        kept_copies.channel,
-        {{ outbound_events.pii_free_text('kept_copies.provider_channel') }} as provider_channel,
-        kept_copies.occurred_at,
-        kept_copies.timestamp_source,
-        {{ outbound_events.pii_free_text('kept_copies.user_timezone') }} as user_timezone,
-        kept_copies.loaded_at,
-        {{ outbound_events.pii_id('kept_copies.user_id') }} as user_id,
-        {{ outbound_events.pii_id('kept_copies.external_user_id') }} as external_user_id,
-        kept_copies.message_key,
-        {{ outbound_events.pii_id('kept_copies.campaign_id') }} as campaign_id,
-        {{ outbound_events.pii_free_text('kept_copies.campaign_name') }} as campaign_name,
-        {{ outbound_events.pii_id('kept_copies.message_variation_id') }} as message_variation_id,
-        {{ outbound_events.pii_id('kept_copies.canvas_id') }} as canvas_id,
-        {{ outbound_events.pii_free_text('kept_copies.canvas_name') }} as canvas_name,
-        {{ outbound_events.pii_id('kept_copies.canvas_variation_id') }} as canvas_variation_id,
-        {{ outbound_events.pii_free_text('kept_copies.canvas_variation_name') }} as canvas_variation_name,
-        {{ outbound_events.pii_id('kept_copies.canvas_step_id') }} as canvas_step_id,
-        {{ outbound_events.pii_free_text('kept_copies.canvas_step_name') }} as canvas_step_name,
-        {{ outbound_events.pii_id('kept_copies.dispatch_id') }} as dispatch_id,
-        {{ outbound_events.pii_id('kept_copies.send_id') }} as send_id,
-        {{ outbound_events.pii_id('kept_copies.message_id') }} as message_id,
-        {{ outbound_events.pii_free_text('kept_copies.message_type') }} as message_type,
-        {{ outbound_events.pii_free_text('kept_copies.message_subject') }} as message_subject,
-        {{ outbound_events.pii_url('kept_copies.url') }} as url,
-        {{ outbound_events.pii_id('kept_copies.link_id') }} as link_id,
-        {{ outbound_events.pii_id('kept_copies.list_id') }} as list_id,
-        {{ outbound_events.pii_free_text('kept_copies.list_name') }} as list_name,
-        kept_copies.bounce_type,
-        {{ outbound_events.pii_free_text('kept_copies.bounce_reason') }} as bounce_reason,
-        {{ outbound_events.pii_id('kept_copies.error_code') }} as error_code,
-        {{ outbound_events.pii_free_text('kept_copies.error_message') }} as error_message,
-        {{ outbound_events.pii_free_text('kept_copies.platform') }} as platform,
-        {{ outbound_events.pii_id('kept_copies.device_id') }} as device_id,
-        {{ outbound_events.pii_id('kept_copies.app_id') }} as app_id,
-        {{ outbound_events.pii_id('kept_copies.subscription_group_id') }} as subscription_group_id,
-        {{ outbound_events.pii_free_text('kept_copies.subscription_status') }} as subscription_status,
-        kept_copies.conversion_behavior_index,
-        kept_copies.is_in_control_group,
-        kept_copies.is_conversion_goal,
-        coalesce(kept_copies.is_machine_open, false) as is_machine_open,
-        coalesce(kept_copies.is_suspected_bot_click, false) as is_suspected_bot_click,
-        {{ outbound_events.pii_free_text('kept_copies.suspected_bot_click_reason') }} as suspected_bot_click_reason,
-        {{ outbound_events.pii_free_text('kept_copies.abort_type') }} as abort_type,
-        {{ outbound_events.pii_free_text('kept_copies.abort_log') }} as abort_log,
-        {{ outbound_events.pii_free_text('kept_copies.exit_reason') }} as exit_reason,
-        {{ outbound_events.pii_free_text('kept_copies.custom_event_name') }} as custom_event_name,
-        {{ outbound_events.pii_id('kept_copies.product_id') }} as product_id,
-        kept_copies.price,
-        upper(trim(kept_copies.currency)) as currency,
-        kept_copies.quantity,
-        case
-            when kept_copies.event_type = 'purchase' then kept_copies.price * coalesce(kept_copies.quantity, 1)
-        end as revenue,
-        {{ outbound_events.pii_identifier('kept_copies.email_address') }} as email_address,
-        {{ outbound_events.pii_identifier('kept_copies.phone_number') }} as phone_number,
-        {{ outbound_events.pii_identifier('kept_copies.sender_phone_number') }} as sender_phone_number,
-        {{ outbound_events.pii_identifier('kept_copies.ip_address') }} as ip_address,
-        {{ outbound_events.pii_identifier('kept_copies.ad_id') }} as ad_id,
-        {{ outbound_events.pii_free_text('kept_copies.message_body') }} as message_body,
-        {{ outbound_events.pii_free_text('kept_copies.properties') }} as properties,
-        kept_copies.copies_received,
-        conflicts_counted.conflicting_copies,
-        kept_copies.content_sha256,
-        {{ outbound_events.pii_free_text('kept_copies.source_file') }} as source_file,
-        kept_copies.source_position,
-        kept_copies.event_position,
-        kept_copies.load_id,
-        kept_copies.record_id
-    from kept_copies
-    inner join conflicts_counted
-        on kept_copies.event_id = conflicts_counted.event_id
+        {{ output_columns | join(',\n        ') }}
+    from screened
 )
 
 select * from final

@@ -49,18 +49,20 @@ staged_counts as (
         provider,
         load_id,
         count(*) as staged_records,
-        count(distinct {{ dbt.concat(['source_file', "'|'", dbt.cast('source_position', dbt.type_string())]) }})
-            as raw_records_staged
+        {{ outbound_events.count_if('event_position = 1') }} as raw_records_staged
     from staged
     group by provider, load_id
 ),
 
+{# The kept copies of the events received more than once: the join below then
+    reads the copies of those events only. #}
 survivors as (
     select
         event_id,
         record_id,
         content_sha256
     from {{ ref('int_events_deduplicated') }}
+    where copies_received > 1
 ),
 
 duplicates as (

@@ -37,6 +37,17 @@ rejected_records as (
         and {{ in_recomputed_loads or 'true' }}
 ),
 
+{# The kept copies of the (few) events that have a conflicting copy: the join below
+    then reads the copies of those events only. #}
+events_with_conflicts as (
+    select
+        event_id,
+        record_id,
+        content_sha256
+    from {{ ref('int_events_deduplicated') }}
+    where conflicting_copies > 0
+),
+
 {# Copies of an event id whose content differs from the copy kept (same Braze `id`
     or Customer.io `messageId`, another user or time): a provider-side conflict, shown
     rather than silently collapsed. #}
@@ -54,7 +65,7 @@ conflicting_copies as (
         copies.raw_timestamp,
         copies.event_json as raw_text
     from {{ ref('int_events_validated') }} as copies
-    inner join {{ ref('int_events_deduplicated') }} as kept
+    inner join events_with_conflicts as kept
         on copies.event_id = kept.event_id
     where
         copies.record_id != kept.record_id
