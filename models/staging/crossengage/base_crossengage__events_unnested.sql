@@ -80,7 +80,7 @@ api_bodies_without_events as (
         body_user_id,
         'no_events' as parse_error
     from api_bodies
-    where {{ outbound_events.regexp_full_match('events_json', '[[][[:space:]]*[]]') }}
+    where {{ outbound_events.regexp_full_match('events_json', '\\[\\s*\\]') }}
 ),
 
 other_records as (
