@@ -13,7 +13,7 @@ from outbound_events.cli import cli
 def test_help_lists_the_commands():
     result = CliRunner().invoke(cli, ["--help"])
     assert result.exit_code == 0
-    for command in ["sample", "build", "summary"]:
+    for command in ["sample", "load", "build", "summary", "export"]:
         assert command in result.output
 
 
