@@ -24,8 +24,17 @@ from outbound_events.loading.warehouse_lock import (
     lock_holder,
     wait_until_free,
 )
-from outbound_events.project import ProjectNotFoundError, warehouse_path
-from outbound_events.summary import print_summary
+from outbound_events.project import (
+    TARGET_ENV,
+    TARGETS,
+    ProjectNotFoundError,
+    UnknownTargetError,
+    raw_parquet_dir,
+    target,
+    warehouse_path,
+)
+from outbound_events.spark_snapshot import snapshot
+from outbound_events.summary import SUMMARY_TABLES, print_summary
 
 # Set to 1 to see the Python traceback of an unexpected error (for developers).
 DEBUG_ENV = "OUTBOUND_EVENTS_DEBUG"
@@ -62,12 +71,22 @@ def _wait_for_warehouse(wait: float, *, read_only: bool = False) -> Path:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="outbound-events")
-def cli() -> None:
+@click.option(
+    "--target",
+    type=click.Choice(TARGETS, case_sensitive=False),
+    default=None,
+    help=f"The engine (default: ${TARGET_ENV}, else duckdb).",
+)
+def cli(target: str | None) -> None:
     """Turn messaging platforms' raw engagement exports into marts.outbound_events.
 
-    The warehouse is the DuckDB file $OUTBOUND_EVENTS_DB (default: warehouse.duckdb
-    at the project root).
+    On the duckdb target the warehouse is the DuckDB file $OUTBOUND_EVENTS_DB
+    (default: warehouse.duckdb at the project root). On the spark target (a local
+    Spark session, `pip install -e ".[spark]"`) everything lives in
+    $OUTBOUND_EVENTS_SPARK_DIR (default: spark-warehouse/ at the project root).
     """
+    if target:
+        os.environ[TARGET_ENV] = target.lower()
 
 
 @cli.command()
@@ -80,7 +99,7 @@ def sample(wait: float) -> None:
     """
     database = _wait_for_warehouse(wait)
     _run_dbt(database, dbt.build_sample)
-    print_summary(database, Console())
+    _print_summary(database)
 
 
 @cli.command()
@@ -131,6 +150,8 @@ def load(provider: str, paths: tuple[Path, ...], wait: float) -> None:
         if not files:
             looked_for = ", ".join(chosen.suffixes)
             errors.print(f"[yellow]no {chosen.key} files found[/] (looked for {looked_for})")
+        if target() == "spark":
+            raw_parquet_dir().mkdir(parents=True, exist_ok=True)
         with file_progress(errors, len(files)) as advance:
             summary = loading.load_files(
                 chosen,
@@ -139,6 +160,7 @@ def load(provider: str, paths: tuple[Path, ...], wait: float) -> None:
                 on_file_done=advance,
                 wait=wait,
                 on_wait=_waiting(errors),
+                publish_to=raw_parquet_dir() if target() == "spark" else None,
             )
     except (
         loading.LoadFailedError,
@@ -170,14 +192,24 @@ def build(wait: float, loads_per_run: int | None) -> None:
             "`outbound-events sample` for the bundled sample)."
         )
     _run_dbt(database, lambda: dbt.build_loaded(database, loads_per_run))
-    print_summary(database, Console())
+    _print_summary(database)
 
 
 @cli.command()
 @wait_option
 def summary(wait: float) -> None:
     """Print what the marts hold, per provider."""
-    print_summary(_wait_for_warehouse(wait, read_only=True), Console())
+    _print_summary(None if target() == "spark" else _wait_for_warehouse(wait, read_only=True))
+
+
+def _print_summary(database: Path | None) -> None:
+    """The summary of the DuckDB warehouse, or of the Spark warehouse (a snapshot)."""
+    if target() == "spark":
+        with snapshot(SUMMARY_TABLES) as copy:
+            print_summary(copy, Console())
+    else:
+        assert database is not None
+        print_summary(database, Console())
 
 
 @cli.command()
@@ -200,8 +232,11 @@ def export(table: str, out: Path, wait: float) -> None:
     """
     try:
         name = TableName.parse(table)
-        database = _wait_for_warehouse(wait, read_only=True)
-        rows = export_table(database, name, out)
+        if target() == "spark":
+            with snapshot([str(name)]) as database:
+                rows = export_table(database, name, out)
+        else:
+            rows = export_table(_wait_for_warehouse(wait, read_only=True), name, out)
     except ExportError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"exported {rows:,} rows of {name} to {out}")
@@ -232,7 +267,7 @@ def main() -> None:
     except click.ClickException as error:
         error.show()
         sys.exit(error.exit_code)
-    except (dbt.DbtCommandError, ProjectNotFoundError, WarehouseError) as error:
+    except (dbt.DbtCommandError, ProjectNotFoundError, UnknownTargetError, WarehouseError) as error:
         errors.print(f"[bold red]error:[/] {escape(str(error))}")
         sys.exit(1)
     except duckdb.Error as error:

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from outbound_events.loading.providers import PROVIDERS
-from outbound_events.project import dbt_environment, project_dir
+from outbound_events.project import dbt_environment, project_dir, spark_dir, target
 
 # The bundled sample lives in seeds/sample and lands in schema `sample_raw`; the models
 # read it instead of `raw` when this var is true. dbt never writes to `raw`.
@@ -58,6 +58,14 @@ def build_sample() -> None:
     from scratch (the incremental models then hold the sample, not the raw data)."""
     run_dbt(["seed", "--full-refresh"])
     run_dbt(["build", "--full-refresh", "--vars", USE_SAMPLE, "--exclude", SAMPLE_SEEDS])
+    if target() == "spark":
+        _sample_marker().parent.mkdir(parents=True, exist_ok=True)
+        _sample_marker().touch()
+
+
+def _sample_marker() -> Path:
+    """On the spark target: present while the incremental models hold the sample."""
+    return spark_dir() / ".sample_built"
 
 
 # What a production build leaves out: dbt's unit tests check the models' SQL on fixed
@@ -72,11 +80,16 @@ def build_loaded(database: Path, loads_per_run: int | None = None) -> None:
     in `raw` (after a sample build, or when loads were removed from raw). With
     `loads_per_run`, in steps of that many loads (oldest first) until none is left:
     each step's work is bounded by its loads, and the result is the same."""
-    refresh = ["--full-refresh"] if holds_foreign_loads(database) else []
+    if loads_per_run and target() != "duckdb":
+        raise DbtCommandError("--loads-per-run is for the duckdb target")
+    sample_built = target() == "spark" and _sample_marker().exists()
+    refresh = ["--full-refresh"] if sample_built or holds_foreign_loads(database) else []
     step = ["--vars", json.dumps({"outbound_events__max_loads_per_run": loads_per_run})]
     args = ["build", "--exclude", SAMPLE_SEEDS, *PRODUCTION_EXCLUDES]
     args += step if loads_per_run else []
     run_dbt([*args, *refresh])
+    if sample_built:
+        _sample_marker().unlink()
     while loads_per_run and pending_loads(database):
         run_dbt(args)
 

@@ -7,7 +7,14 @@ from pathlib import Path
 
 DB_ENV = "OUTBOUND_EVENTS_DB"
 PROJECT_ENV = "OUTBOUND_EVENTS_PROJECT_DIR"
+TARGET_ENV = "OUTBOUND_EVENTS_TARGET"
+SPARK_DIR_ENV = "OUTBOUND_EVENTS_SPARK_DIR"
 DEFAULT_DB_NAME = "warehouse.duckdb"
+DEFAULT_SPARK_DIR = "spark-warehouse"
+TARGETS = ("duckdb", "spark")
+# On the spark target the loader lands into a DuckDB file of its own (its transactions,
+# idempotence and bookkeeping) and publishes every load as Parquet files under raw/.
+LANDING_DB_NAME = "landing.duckdb"
 
 
 class ProjectNotFoundError(RuntimeError):
@@ -36,9 +43,40 @@ def project_dir() -> Path:
     )
 
 
+class UnknownTargetError(ValueError):
+    """$OUTBOUND_EVENTS_TARGET names no target of profiles.yml."""
+
+
+def target() -> str:
+    """The engine: $OUTBOUND_EVENTS_TARGET (`duckdb`, the default, or `spark`)."""
+    chosen = os.environ.get(TARGET_ENV, "duckdb").strip().lower() or "duckdb"
+    if chosen not in TARGETS:
+        raise UnknownTargetError(f"{TARGET_ENV}={chosen}: the targets are {', '.join(TARGETS)}")
+    return chosen
+
+
+def spark_dir() -> Path:
+    """Where the spark target keeps everything locally: $OUTBOUND_EVENTS_SPARK_DIR
+    (relative to the current directory), else spark-warehouse/ at the project root.
+    It holds warehouse/ (Spark's tables), metastore_db/, raw/ (the published loads) and
+    the loader's landing.duckdb."""
+    configured = os.environ.get(SPARK_DIR_ENV)
+    if configured:
+        return Path(configured).expanduser().resolve()
+    return project_dir() / DEFAULT_SPARK_DIR
+
+
+def raw_parquet_dir() -> Path:
+    """The folder of the raw tables' Parquet files on the spark target."""
+    return spark_dir() / "raw"
+
+
 def warehouse_path() -> Path:
-    """The DuckDB file: $OUTBOUND_EVENTS_DB (relative to the current directory), else
-    warehouse.duckdb at the project root."""
+    """The DuckDB file the CLI opens: $OUTBOUND_EVENTS_DB (relative to the current
+    directory), else warehouse.duckdb at the project root; on the spark target the
+    loader's landing file in spark_dir()."""
+    if target() == "spark":
+        return spark_dir() / LANDING_DB_NAME
     configured = os.environ.get(DB_ENV)
     if configured:
         return Path(configured).expanduser().resolve()
@@ -46,6 +84,10 @@ def warehouse_path() -> Path:
 
 
 def dbt_environment() -> dict[str, str]:
-    """Environment for dbt: the warehouse path made absolute, so the profile and the
-    CLI point at the same file whatever dbt's working directory is."""
-    return {DB_ENV: str(warehouse_path())}
+    """Environment for dbt: the target, and the warehouse path and Spark folder made
+    absolute, so the profile and the CLI point at the same places whatever dbt's
+    working directory is."""
+    environment = {TARGET_ENV: target(), SPARK_DIR_ENV: str(spark_dir())}
+    if target() == "duckdb":
+        environment[DB_ENV] = str(warehouse_path())
+    return environment

@@ -9,6 +9,14 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+# The marts the summary reads.
+SUMMARY_TABLES = (
+    "marts.outbound_events",
+    "marts.message_lifecycle",
+    "marts.rejected_events",
+    "marts.engagement_funnel_by_channel",
+)
+
 EVENTS_BY_PROVIDER = """
     select
         provider,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from outbound_events.loading import publish
 from outbound_events.loading.avro_files import land_avro_file
 from outbound_events.loading.json_files import land_json_file
 from outbound_events.loading.limits import max_record_bytes
@@ -98,13 +99,16 @@ def load_files(
     on_file_done: Callable[[SourceFile], None] | None = None,
     wait: float = 0.0,
     on_wait: Callable[[str], None] | None = None,
+    publish_to: Path | None = None,
 ) -> LoadSummary:
     """Land `files` into the warehouse `database` in one transaction. Files whose
     content was loaded before are skipped; file-level problems land in
     raw.load_rejections. Anything else that goes wrong rolls the whole load back (a
     warehouse file the load created is removed again) and raises LoadFailedError
     naming the file (and the record, where one is to blame). While another process
-    holds the warehouse, wait up to `wait` seconds, then raise WarehouseInUseError."""
+    holds the warehouse, wait up to `wait` seconds, then raise WarehouseInUseError.
+    With `publish_to` (the spark target), the load is also published as Parquet files
+    there (loading.publish), renamed into place just before the commit."""
     context = new_context(provider)
     summary = LoadSummary(provider.key, context.load_id)
     created = [path for path in _database_files(database) if not path.exists()]
@@ -119,18 +123,24 @@ def load_files(
             f"cannot open the warehouse {database}: {_first_line(error)}"
         ) from error
     current: SourceFile | None = None
+    published: list[Path] = []
     try:
         register_functions(connection)
         connection.execute("begin transaction")
         ensure_tables(connection)
+        if publish_to is not None:
+            publish.reconcile(connection, publish_to)
         loaded = already_loaded(connection, provider)
         for current in files:
             _load_file(connection, context, provider, current, loaded, summary)
             if on_file_done is not None:
                 on_file_done(current)
         current = None
+        if publish_to is not None:
+            published = publish.publish_load(connection, context.load_id, publish_to)
         connection.execute("commit")
     except BaseException as error:
+        publish.unpublish(published)
         _abandon(connection, created)
         if not isinstance(error, Exception):
             raise
