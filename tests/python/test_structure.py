@@ -81,18 +81,28 @@ def test_no_model_is_a_single_macro_call(manifest):
         assert "select" in code.lower(), name
 
 
-def code_lines(folder: Path) -> int:
-    """Non-blank lines of SQL and Jinja code, comments left out."""
+def code_lines(folder: Path, skip: str = "$^") -> int:
+    """Non-blank lines of SQL and Jinja code, comments and the macros whose name
+    matches `skip` left out."""
     count = 0
     for path in folder.rglob("*.sql"):
         code = re.sub(r"\{#.*?#\}", "", path.read_text(), flags=re.S)
+        code = re.sub(
+            r"\{%-? macro (" + skip + r")\b.*?\{%-? endmacro -?%\}", "", code, flags=re.S
+        )
         code = re.sub(r"--[^\n]*", "", code)
         count += sum(1 for line in code.splitlines() if line.strip())
     return count
 
 
 def test_logic_lives_in_models_not_macros():
-    ratio = code_lines(ROOT / "macros") / code_lines(ROOT / "models")
+    # Measured for one engine (a model's SQL is counted once): the other engines'
+    # implementations of the dispatched primitives (spark__...) are left out, and so
+    # are the CLI's run-operations (macros/operations), which no model calls.
+    macros = code_lines(ROOT / "macros", skip=r"spark__\w+") - code_lines(
+        ROOT / "macros" / "operations"
+    )
+    ratio = macros / code_lines(ROOT / "models")
     assert ratio <= 0.35, f"macro SQL is {ratio:.2f}x model SQL"
 
 
