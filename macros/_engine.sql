@@ -8,6 +8,9 @@
 {% macro duckdb__json_text(json_expr, path) -%}
     json_extract_string({{ json_expr }}, '{{ path }}')
 {%- endmacro %}
+{% macro spark__json_text(json_expr, path) -%}
+    get_json_object({{ json_expr }}, '{{ path }}')
+{%- endmacro %}
 
 {#- The texts at many JSON paths of one document, as {path: expression}: on DuckDB
     one multi-path extraction (the document parsed once; the engine computes the shared
@@ -51,6 +54,23 @@
             end,
             'invalid'
         )
+    end
+{%- endmacro %}
+{% macro spark__json_kind(json_expr) -%}
+    {#- Spark has no json_type: the first character says what the text claims to be,
+        and a parse (from_json: null for malformed text) or a pattern checks it. -#}
+    case
+        when {{ json_expr }} is null then null
+        when ltrim({{ json_expr }}) like '{%' then
+            case when from_json({{ json_expr }}, 'map<string,string>') is not null then 'object' else 'invalid' end
+        when ltrim({{ json_expr }}) like '[%' then
+            case when from_json({{ json_expr }}, 'array<string>') is not null then 'array' else 'invalid' end
+        when trim({{ json_expr }}) = 'null' then 'null'
+        when trim({{ json_expr }}) in ('true', 'false') then 'boolean'
+        when {{ outbound_events.regexp_full_match('trim(' ~ json_expr ~ ')', '-?(0|[1-9][0-9]*)([.][0-9]+)?([eE][+-]?[0-9]+)?') }}
+            then 'number'
+        when {{ outbound_events.regexp_full_match('trim(' ~ json_expr ~ ')', '"([^"\\\\]|\\\\.)*"') }} then 'string'
+        else 'invalid'
     end
 {%- endmacro %}
 
@@ -97,6 +117,9 @@
 {% macro duckdb__concat_ws_nonnull(separator_expr, exprs) -%}
     concat_ws({{ separator_expr }}, {{ exprs | join(', ') }})
 {%- endmacro %}
+{% macro spark__concat_ws_nonnull(separator_expr, exprs) -%}
+    concat_ws({{ separator_expr }}, {{ exprs | join(', ') }})
+{%- endmacro %}
 
 {#- UTC timestamp from (fractional) epoch seconds given as text; magnitudes of 1e11
     or more (epoch milliseconds, garbage) give null instead of an overflow. -#}
@@ -105,6 +128,12 @@
     case
         when abs(try_cast({{ text_expr }} as double)) < 1e11
             then make_timestamp(cast(round(try_cast({{ text_expr }} as double) * 1000000) as bigint))
+    end
+{%- endmacro %}
+{% macro spark__epoch_seconds_to_timestamp(text_expr) -%}
+    case
+        when abs(try_cast({{ text_expr }} as double)) < 1e11
+            then timestamp_micros(cast(round(try_cast({{ text_expr }} as double) * 1000000) as bigint))
     end
 {%- endmacro %}
 
@@ -127,11 +156,18 @@
 {% macro duckdb__regexp_full_match(text_expr, pattern) -%}
     regexp_full_match({{ text_expr }}, '{{ pattern }}')
 {%- endmacro %}
+{% macro spark__regexp_full_match(text_expr, pattern) -%}
+    {#- a Spark string literal reads backslash escapes: each backslash doubled -#}
+    ({{ text_expr }} rlike '^(?:{{ pattern | replace("\\", "\\\\") }})$')
+{%- endmacro %}
 
 {#- True when the regular expression matches anywhere in the text. -#}
 {% macro regexp_contains(text_expr, pattern) %}{{ return(adapter.dispatch('regexp_contains', 'outbound_events')(text_expr, pattern)) }}{% endmacro %}
 {% macro duckdb__regexp_contains(text_expr, pattern) -%}
     regexp_matches({{ text_expr }}, '{{ pattern }}')
+{%- endmacro %}
+{% macro spark__regexp_contains(text_expr, pattern) -%}
+    ({{ text_expr }} rlike '{{ pattern | replace("\\", "\\\\") }}')
 {%- endmacro %}
 
 {#- Every match of the regular expression replaced. -#}
@@ -139,14 +175,22 @@
 {% macro duckdb__regexp_replace_all(text_expr, pattern, replacement) -%}
     regexp_replace({{ text_expr }}, '{{ pattern }}', '{{ replacement }}', 'g')
 {%- endmacro %}
+{% macro spark__regexp_replace_all(text_expr, pattern, replacement) -%}
+    {#- Java writes group references as $1 -#}
+    regexp_replace({{ text_expr }}, '{{ pattern | replace("\\", "\\\\") }}', '{{ replacement | replace("\\1", "$1") }}')
+{%- endmacro %}
 
 {#- Lowercase hex SHA-256 of a text. -#}
 {% macro sha256_hex(text_expr) %}{{ return(adapter.dispatch('sha256_hex', 'outbound_events')(text_expr)) }}{% endmacro %}
 {% macro duckdb__sha256_hex(text_expr) -%}
     sha256({{ text_expr }})
 {%- endmacro %}
+{% macro spark__sha256_hex(text_expr) -%}
+    sha2({{ text_expr }}, 256)
+{%- endmacro %}
 
 {#- Double-precision float type (dbt.type_float() is single precision on DuckDB). -#}
 {% macro type_double() %}{{ return(adapter.dispatch('type_double', 'outbound_events')()) }}{% endmacro %}
 {% macro default__type_double() %}double precision{% endmacro %}
 {% macro duckdb__type_double() %}double{% endmacro %}
+{% macro spark__type_double() %}double{% endmacro %}
