@@ -57,20 +57,25 @@
     end
 {%- endmacro %}
 {% macro spark__json_kind(json_expr) -%}
-    {#- Spark has no json_type: the first character says what the text claims to be,
-        and a parse (from_json: null for malformed text) or a pattern checks it. -#}
+    {#- one parse: try_parse_json gives null for text that is no JSON; the kind is the
+        head of the variant's schema. (Spark's parser accepts trailing text after a
+        complete value, DuckDB's does not.) -#}
     case
         when {{ json_expr }} is null then null
-        when ltrim({{ json_expr }}) like '{%' then
-            case when from_json({{ json_expr }}, 'map<string,string>') is not null then 'object' else 'invalid' end
-        when ltrim({{ json_expr }}) like '[%' then
-            case when from_json({{ json_expr }}, 'array<string>') is not null then 'array' else 'invalid' end
-        when trim({{ json_expr }}) = 'null' then 'null'
-        when trim({{ json_expr }}) in ('true', 'false') then 'boolean'
-        when {{ outbound_events.regexp_full_match('trim(' ~ json_expr ~ ')', '-?(0|[1-9][0-9]*)([.][0-9]+)?([eE][+-]?[0-9]+)?') }}
-            then 'number'
-        when {{ outbound_events.regexp_full_match('trim(' ~ json_expr ~ ')', '"([^"\\\\]|\\\\.)*"') }} then 'string'
-        else 'invalid'
+        else coalesce(
+            case split_part(schema_of_variant(try_parse_json({{ json_expr }})), '<', 1)
+                when 'OBJECT' then 'object'
+                when 'ARRAY' then 'array'
+                when 'STRING' then 'string'
+                when 'BOOLEAN' then 'boolean'
+                when 'VOID' then 'null'
+                when 'BIGINT' then 'number'
+                when 'DOUBLE' then 'number'
+                when 'FLOAT' then 'number'
+                when 'DECIMAL' then 'number'
+            end,
+            'invalid'
+        )
     end
 {%- endmacro %}
 
@@ -79,6 +84,9 @@
 {% macro json_merge_patch(json_expr, patch_expr) %}{{ return(adapter.dispatch('json_merge_patch', 'outbound_events')(json_expr, patch_expr)) }}{% endmacro %}
 {% macro duckdb__json_merge_patch(json_expr, patch_expr) -%}
     cast(json_merge_patch({{ json_expr }}, {{ patch_expr }}) as varchar)
+{%- endmacro %}
+{% macro spark__json_merge_patch(json_expr, patch_expr) -%}
+    {{ exceptions.raise_compiler_error('json_merge_patch: Spark has no JSON merge patch (spark__unmapped_properties works on maps instead)') }}
 {%- endmacro %}
 
 {#- From a relation, one row per element of the JSON array at `path` of
@@ -110,6 +118,21 @@
             from {{ relation }}
         ) as arrays
     ) as elements
+{%- endmacro %}
+
+{% macro spark__json_array_elements(relation, json_column, path, keep_columns) -%}
+    {#- the array parsed as variants, so each element keeps its JSON text (an
+        array<string> would unquote strings); no row for a non-array, like DuckDB -#}
+    select
+        {%- for column in keep_columns %}
+        {{ column }},
+        {%- endfor %}
+        cast(element_index + 1 as bigint) as element_position,
+        to_json(element) as element_json
+    from {{ relation }}
+    lateral view posexplode(
+        from_json({{ json_column if path == '$' else outbound_events.json_text(json_column, path) }}, 'array<variant>')
+    ) elements as element_index, element
 {%- endmacro %}
 
 {#- The non-null texts of `exprs` joined by `separator_expr` ('' when all are null). -#}
@@ -151,14 +174,32 @@
     end
 {%- endmacro %}
 
+{% macro spark__iso_text_to_utc_timestamp(text_expr) -%}
+    {#- Spark's cast reads Z, offsets (+hh, +hhmm, +hh:mm) and region ids after the
+        time (null for an unknown zone); text without a zone gets a `Z`, so the session
+        time zone never takes part. -#}
+    case
+        when {{ outbound_events.regexp_full_match('trim(' ~ text_expr ~ ')', '[0-9T :.-]*[0-9](Z|z|[+-][0-9]{2}(:?[0-9]{2})?| +[A-Za-z][A-Za-z0-9_+/-]*)') }}
+            then try_cast(regexp_replace(trim({{ text_expr }}), 'z$', 'Z') as timestamp)
+        when {{ outbound_events.regexp_full_match('trim(' ~ text_expr ~ ')', '[0-9]{4}-[0-9]{2}-[0-9]{2}') }}
+            then try_cast(concat(trim({{ text_expr }}), 'T00:00:00Z') as timestamp)
+        when {{ outbound_events.regexp_full_match('trim(' ~ text_expr ~ ')', '[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9:.]+)?') }}
+            then try_cast(concat(trim({{ text_expr }}), 'Z') as timestamp)
+    end
+{%- endmacro %}
+
 {#- True when the whole text matches the regular expression. -#}
 {% macro regexp_full_match(text_expr, pattern) %}{{ return(adapter.dispatch('regexp_full_match', 'outbound_events')(text_expr, pattern)) }}{% endmacro %}
 {% macro duckdb__regexp_full_match(text_expr, pattern) -%}
     regexp_full_match({{ text_expr }}, '{{ pattern }}')
 {%- endmacro %}
+{#- A pattern as the body of a Spark (Java) regex string literal: POSIX classes and
+    bracketed brackets as Java writes them, each backslash doubled for the literal. -#}
+{% macro spark_regex_literal(pattern) -%}
+    {{- pattern | replace('[[:space:]]', '\\s') | replace('[[]', '\\[') | replace('[]]', '\\]') | replace("\\", "\\\\") -}}
+{%- endmacro %}
 {% macro spark__regexp_full_match(text_expr, pattern) -%}
-    {#- a Spark string literal reads backslash escapes: each backslash doubled -#}
-    ({{ text_expr }} rlike '^(?:{{ pattern | replace("\\", "\\\\") }})$')
+    ({{ text_expr }} rlike '^(?:{{ outbound_events.spark_regex_literal(pattern) }})$')
 {%- endmacro %}
 
 {#- True when the regular expression matches anywhere in the text. -#}
@@ -167,7 +208,7 @@
     regexp_matches({{ text_expr }}, '{{ pattern }}')
 {%- endmacro %}
 {% macro spark__regexp_contains(text_expr, pattern) -%}
-    ({{ text_expr }} rlike '{{ pattern | replace("\\", "\\\\") }}')
+    ({{ text_expr }} rlike '{{ outbound_events.spark_regex_literal(pattern) }}')
 {%- endmacro %}
 
 {#- Every match of the regular expression replaced. -#}
@@ -177,7 +218,7 @@
 {%- endmacro %}
 {% macro spark__regexp_replace_all(text_expr, pattern, replacement) -%}
     {#- Java writes group references as $1 -#}
-    regexp_replace({{ text_expr }}, '{{ pattern | replace("\\", "\\\\") }}', '{{ replacement | replace("\\1", "$1") }}')
+    regexp_replace({{ text_expr }}, '{{ outbound_events.spark_regex_literal(pattern) }}', '{{ replacement | replace("\\1", "$1") }}')
 {%- endmacro %}
 
 {#- Lowercase hex SHA-256 of a text. -#}

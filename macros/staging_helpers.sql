@@ -20,6 +20,26 @@
     `fields`), a nested `properties` object lifted to the top level so that custom
     properties are addressable as `$.a.b`; null when nothing is left. -#}
 {% macro unmapped_properties(json_expr, fields) -%}
+    {{ return(adapter.dispatch('unmapped_properties', 'outbound_events')(json_expr, fields)) }}
+{%- endmacro %}
+
+{#- The paths of `fields` as two trees {key: subtree, or none for a key a column
+    took}: those at the top of the object, and those under `properties`. -#}
+{% macro taken_key_trees(fields) -%}
+    {%- set top, nested = {}, {} -%}
+    {%- for path in fields | map(attribute=1) | sum(start=[]) -%}
+        {%- set segments = path[2:].split('.') -%}
+        {%- set ns = namespace(node=nested if segments[0] == 'properties' else top) -%}
+        {%- for segment in (segments[1:] if segments[0] == 'properties' else segments)[:-1] -%}
+            {%- do ns.node.update({segment: ns.node.get(segment) or {}}) -%}
+            {%- set ns.node = ns.node[segment] -%}
+        {%- endfor -%}
+        {%- do ns.node.update({segments[-1]: none}) -%}
+    {%- endfor -%}
+    {{ return([top, nested]) }}
+{%- endmacro %}
+
+{% macro default__unmapped_properties(json_expr, fields) -%}
     {%- set top, nested = {}, {} -%}
     {%- for path in fields | map(attribute=1) | sum(start=[]) -%}
         {%- set segments = path[2:].split('.') -%}
@@ -47,6 +67,61 @@
     )
 {%- endmacro %}
 
+
+{#- Spark has no merge patch: the object is read as a map<string, variant> (values
+    keep their JSON), the taken keys filtered out (a nested taken path filters the
+    nested object, as the merge patch would: a missing or non-object parent becomes
+    an object), the `properties` object's remaining keys replace those of the top
+    (its null values remove them, as the patch does), and to_json writes it back. -#}
+{% macro spark__unmapped_properties(json_expr, fields) -%}
+    {%- set top, nested = outbound_events.taken_key_trees(fields) -%}
+    {%- set object = "from_json(" ~ json_expr ~ ", 'map<string,variant>')" -%}
+    {%- set properties = "try_cast(" ~ object ~ "['properties'] as map<string,variant>)" -%}
+    {%- set nested_rest = outbound_events.spark_map_without(properties, nested) -%}
+    {%- do top.update({'properties': none}) -%}
+    {%- set rest_without_properties = outbound_events.spark_map_without(object, top) -%}
+    {%- do top.pop('properties') -%}
+    nullif(
+        to_json(
+            case
+                when {{ properties }} is not null
+                    then map_concat(
+                        map_filter({{ rest_without_properties }}, (k, v) -> not array_contains(map_keys({{ nested_rest }}), k)),
+                        map_filter({{ nested_rest }}, (k, v) -> not is_variant_null(v))
+                    )
+                else {{ outbound_events.spark_map_without(object, top) }}
+            end
+        ),
+        '{}'
+    )
+{%- endmacro %}
+
+{#- SQL: the map<string, variant> `map_expr` without the keys of `tree` (a key with
+    a subtree: its value, read as an object, without the subtree's keys). -#}
+{% macro spark_map_without(map_expr, tree, depth=1) -%}
+    {%- set k, v = 'k' ~ depth, 'v' ~ depth -%}
+    {%- set removed = [] -%}
+    {%- set parents = {} -%}
+    {%- for key, subtree in tree.items() -%}
+        {%- if subtree is none -%}{%- do removed.append(outbound_events.sql_string(key)) -%}
+        {%- else -%}{%- do parents.update({key: subtree}) -%}{%- endif -%}
+    {%- endfor -%}
+    {%- set ns = namespace(expr=map_expr) -%}
+    {%- if removed -%}
+        {%- set ns.expr = 'map_filter(' ~ ns.expr ~ ', (' ~ k ~ ', ' ~ v ~ ') -> ' ~ k ~ ' not in (' ~ removed | join(', ') ~ '))' -%}
+    {%- endif -%}
+    {%- for key, subtree in parents.items() -%}
+        {%- set child = outbound_events.spark_map_without(
+            'coalesce(try_cast(' ~ v ~ ' as map<string,variant>), map())', subtree, depth + 1) -%}
+        {%- set empty = 'to_variant_object(' ~ outbound_events.spark_map_without('cast(map() as map<string,variant>)', subtree, depth + 1) ~ ')' -%}
+        {#- as the merge patch: the parent is there afterwards, an object -#}
+        {%- set ns.expr = 'map_concat(transform_values(' ~ ns.expr ~ ', (' ~ k ~ ', ' ~ v ~ ') -> case when ' ~ k ~ ' = '
+            ~ outbound_events.sql_string(key) ~ ' then to_variant_object(' ~ child ~ ') else ' ~ v ~ ' end), '
+            ~ 'case when not array_contains(map_keys(' ~ map_expr ~ '), ' ~ outbound_events.sql_string(key) ~ ') then map('
+            ~ outbound_events.sql_string(key) ~ ', ' ~ empty ~ ') else cast(map() as map<string,variant>) end)' -%}
+    {%- endfor -%}
+    {{ return(ns.expr) }}
+{%- endmacro %}
 
 {#- UTC timestamp of an event time given as text: epoch seconds when numeric, else
     ISO-8601 (Z, offset, named zone, no zone, or a bare date). Null when unparseable. -#}
