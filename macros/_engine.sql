@@ -121,18 +121,30 @@
 {%- endmacro %}
 
 {% macro spark__json_array_elements(relation, json_column, path, keep_columns) -%}
-    {#- the array parsed as variants, so each element keeps its JSON text (an
-        array<string> would unquote strings); no row for a non-array, like DuckDB -#}
+    {#- element texts as written (from_json to array<string> keeps an object's key
+        order, which a variant sorts), scalars as JSON (array<string> unquotes
+        strings); no row for a non-array, like DuckDB -#}
+    {%- set array_text = json_column if path == '$' else outbound_events.json_text(json_column, path) -%}
     select
         {%- for column in keep_columns %}
         {{ column }},
         {%- endfor %}
         cast(element_index + 1 as bigint) as element_position,
-        to_json(element) as element_json
+        element_json
     from {{ relation }}
     lateral view posexplode(
-        from_json({{ json_column if path == '$' else outbound_events.json_text(json_column, path) }}, 'array<variant>')
-    ) elements as element_index, element
+        zip_with(
+            from_json({{ array_text }}, 'array<string>'),
+            from_json({{ array_text }}, 'array<variant>'),
+            (raw, element) -> {{ outbound_events.spark_variant_json('raw', 'element') }}
+        )
+    ) elements as element_index, element_json
+{%- endmacro %}
+
+{#- JSON text of a variant parsed from text whose from_json string is `raw_expr`: an
+    object or array as written (a variant sorts object keys), a scalar as JSON. -#}
+{% macro spark_variant_json(raw_expr, variant_expr) -%}
+    case when substring(to_json({{ variant_expr }}), 1, 1) in ('{', '[') then {{ raw_expr }} else to_json({{ variant_expr }}) end
 {%- endmacro %}
 
 {#- The non-null texts of `exprs` joined by `separator_expr` ('' when all are null). -#}

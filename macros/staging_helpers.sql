@@ -68,36 +68,49 @@
 {%- endmacro %}
 
 
-{#- Spark has no merge patch: the object is read as a map<string, variant> (values
-    keep their JSON), the taken keys filtered out (a nested taken path filters the
-    nested object, as the merge patch would: a missing or non-object parent becomes
-    an object), the `properties` object's remaining keys replace those of the top
-    (its null values remove them, as the patch does), and to_json writes it back. -#}
+{#- Spark has no merge patch: the object is read as a map of its keys to their JSON
+    texts, the taken keys filtered out (a nested taken path filters the nested object,
+    as the merge patch does: a missing or non-object parent becomes an object), the
+    remaining keys of a `properties` object replace those of the top (its null values
+    remove them, as the patch's do), and the map is written back as a JSON object, in
+    the document's key order. -#}
 {% macro spark__unmapped_properties(json_expr, fields) -%}
     {%- set top, nested = outbound_events.taken_key_trees(fields) -%}
-    {%- set object = "from_json(" ~ json_expr ~ ", 'map<string,variant>')" -%}
-    {%- set properties = "try_cast(" ~ object ~ "['properties'] as map<string,variant>)" -%}
-    {%- set nested_rest = outbound_events.spark_map_without(properties, nested) -%}
+    {%- set object = outbound_events.spark_json_text_map(json_expr) -%}
+    {%- set properties_text = object ~ "['properties']" -%}
+    {%- set nested_rest = outbound_events.spark_map_without(outbound_events.spark_json_text_map(properties_text), nested) -%}
     {%- do top.update({'properties': none}) -%}
     {%- set rest_without_properties = outbound_events.spark_map_without(object, top) -%}
     {%- do top.pop('properties') -%}
-    nullif(
-        to_json(
-            case
-                when {{ properties }} is not null
-                    then map_concat(
-                        map_filter({{ rest_without_properties }}, (k, v) -> not array_contains(map_keys({{ nested_rest }}), k)),
-                        map_filter({{ nested_rest }}, (k, v) -> not is_variant_null(v))
-                    )
-                else {{ outbound_events.spark_map_without(object, top) }}
-            end
-        ),
-        '{}'
+    {%- set merged -%}
+        case
+            when substring({{ properties_text }}, 1, 1) = '{'
+                then map_concat(
+                    map_filter({{ rest_without_properties }}, (k, v) -> not array_contains(map_keys({{ nested_rest }}), k)),
+                    map_filter({{ nested_rest }}, (k, v) -> v != 'null')
+                )
+            else {{ outbound_events.spark_map_without(object, top) }}
+        end
+    {%- endset -%}
+    nullif({{ outbound_events.spark_json_object_text(merged) }}, '{}')
+{%- endmacro %}
+
+{#- SQL: map<string, string> of the keys of the JSON object text to their values' JSON
+    texts, in the document's order; null when the text is no object. -#}
+{% macro spark_json_text_map(text_expr) -%}
+    transform_values(
+        from_json({{ text_expr }}, 'map<string,string>'),
+        (key, raw) -> {{ outbound_events.spark_variant_json('raw', "from_json(" ~ text_expr ~ ", 'map<string,variant>')[key]") }}
     )
 {%- endmacro %}
 
-{#- SQL: the map<string, variant> `map_expr` without the keys of `tree` (a key with
-    a subtree: its value, read as an object, without the subtree's keys). -#}
+{#- SQL: the JSON object text of a map<string, string> of JSON texts. -#}
+{% macro spark_json_object_text(map_expr) -%}
+    concat('{', array_join(transform(map_entries({{ map_expr }}), e -> concat(to_json(cast(e.key as variant)), ':', e.value)), ','), '}')
+{%- endmacro %}
+
+{#- SQL: the map of JSON texts `map_expr` without the keys of `tree` (a key with a
+    subtree: its value, read as an object, without the subtree's keys). -#}
 {% macro spark_map_without(map_expr, tree, depth=1) -%}
     {%- set k, v = 'k' ~ depth, 'v' ~ depth -%}
     {%- set removed = [] -%}
@@ -112,13 +125,13 @@
     {%- endif -%}
     {%- for key, subtree in parents.items() -%}
         {%- set child = outbound_events.spark_map_without(
-            'coalesce(try_cast(' ~ v ~ ' as map<string,variant>), map())', subtree, depth + 1) -%}
-        {%- set empty = 'to_variant_object(' ~ outbound_events.spark_map_without('cast(map() as map<string,variant>)', subtree, depth + 1) ~ ')' -%}
+            'coalesce(' ~ outbound_events.spark_json_text_map(v) ~ ', cast(map() as map<string,string>))', subtree, depth + 1) -%}
+        {%- set empty = outbound_events.spark_map_without('cast(map() as map<string,string>)', subtree, depth + 1) -%}
         {#- as the merge patch: the parent is there afterwards, an object -#}
         {%- set ns.expr = 'map_concat(transform_values(' ~ ns.expr ~ ', (' ~ k ~ ', ' ~ v ~ ') -> case when ' ~ k ~ ' = '
-            ~ outbound_events.sql_string(key) ~ ' then to_variant_object(' ~ child ~ ') else ' ~ v ~ ' end), '
+            ~ outbound_events.sql_string(key) ~ ' then ' ~ outbound_events.spark_json_object_text(child) ~ ' else ' ~ v ~ ' end), '
             ~ 'case when not array_contains(map_keys(' ~ map_expr ~ '), ' ~ outbound_events.sql_string(key) ~ ') then map('
-            ~ outbound_events.sql_string(key) ~ ', ' ~ empty ~ ') else cast(map() as map<string,variant>) end)' -%}
+            ~ outbound_events.sql_string(key) ~ ', ' ~ outbound_events.spark_json_object_text(empty) ~ ') else cast(map() as map<string,string>) end)' -%}
     {%- endfor -%}
     {{ return(ns.expr) }}
 {%- endmacro %}

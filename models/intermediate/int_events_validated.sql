@@ -5,7 +5,7 @@
     Incremental: a run processes the loads landed since the last build
     (macros/incremental_helpers.sql); a reprocessed record replaces its row. -#}
 {{ config(
-    materialized='incremental',
+    materialized=outbound_events.incremental_materialized(),
     unique_key='record_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
