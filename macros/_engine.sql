@@ -58,14 +58,14 @@
 {%- endmacro %}
 {% macro spark__json_kind(json_expr) -%}
     {#- one parse: try_parse_json gives null for text that is no JSON; the kind is the
-        head of the variant's schema. (Spark's parser accepts trailing text after a
-        complete value, DuckDB's does not.) -#}
+        head of the variant's schema. Spark's parser accepts text after a complete
+        value, DuckDB's does not: an object or array must at least end as one. -#}
     case
         when {{ json_expr }} is null then null
         else coalesce(
             case split_part(schema_of_variant(try_parse_json({{ json_expr }})), '<', 1)
-                when 'OBJECT' then 'object'
-                when 'ARRAY' then 'array'
+                when 'OBJECT' then case when right(rtrim({{ json_expr }}), 1) = '}' then 'object' end
+                when 'ARRAY' then case when right(rtrim({{ json_expr }}), 1) = ']' then 'array' end
                 when 'STRING' then 'string'
                 when 'BOOLEAN' then 'boolean'
                 when 'VOID' then 'null'
@@ -188,15 +188,14 @@
 
 {% macro spark__iso_text_to_utc_timestamp(text_expr) -%}
     {#- Spark's cast reads Z, offsets (+hh, +hhmm, +hh:mm) and region ids after the
-        time (null for an unknown zone); text without a zone gets a `Z`, so the session
-        time zone never takes part. -#}
+        time (null for an unknown zone, and for a lower-case z, as DuckDB's). Text without a zone is read as a timestamp
+        without time zone and written back with a `Z`, so the session time zone never
+        takes part. -#}
     case
         when {{ outbound_events.regexp_full_match('trim(' ~ text_expr ~ ')', '[0-9T :.-]*[0-9](Z|z|[+-][0-9]{2}(:?[0-9]{2})?| +[A-Za-z][A-Za-z0-9_+/-]*)') }}
-            then try_cast(regexp_replace(trim({{ text_expr }}), 'z$', 'Z') as timestamp)
-        when {{ outbound_events.regexp_full_match('trim(' ~ text_expr ~ ')', '[0-9]{4}-[0-9]{2}-[0-9]{2}') }}
-            then try_cast(concat(trim({{ text_expr }}), 'T00:00:00Z') as timestamp)
+            then try_cast(trim({{ text_expr }}) as timestamp)
         when {{ outbound_events.regexp_full_match('trim(' ~ text_expr ~ ')', '[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9:.]+)?') }}
-            then try_cast(concat(trim({{ text_expr }}), 'Z') as timestamp)
+            then try_cast(concat(cast(try_cast(trim({{ text_expr }}) as timestamp_ntz) as string), 'Z') as timestamp)
     end
 {%- endmacro %}
 

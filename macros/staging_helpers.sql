@@ -109,31 +109,23 @@
     concat('{', array_join(transform(map_entries({{ map_expr }}), e -> concat(to_json(cast(e.key as variant)), ':', e.value)), ','), '}')
 {%- endmacro %}
 
-{#- SQL: the map of JSON texts `map_expr` without the keys of `tree` (a key with a
-    subtree: its value, read as an object, without the subtree's keys). -#}
+{#- SQL: the map of JSON texts `map_expr` without the keys of `tree`; a key with a
+    subtree comes last (in key order, as the merge patch writes a patched key), its
+    value read as an object (a missing or non-object value as {}) without the
+    subtree's keys. -#}
 {% macro spark_map_without(map_expr, tree, depth=1) -%}
     {%- set k, v = 'k' ~ depth, 'v' ~ depth -%}
-    {%- set removed = [] -%}
-    {%- set parents = {} -%}
-    {%- for key, subtree in tree.items() -%}
-        {%- if subtree is none -%}{%- do removed.append(outbound_events.sql_string(key)) -%}
-        {%- else -%}{%- do parents.update({key: subtree}) -%}{%- endif -%}
-    {%- endfor -%}
-    {%- set ns = namespace(expr=map_expr) -%}
-    {%- if removed -%}
-        {%- set ns.expr = 'map_filter(' ~ ns.expr ~ ', (' ~ k ~ ', ' ~ v ~ ') -> ' ~ k ~ ' not in (' ~ removed | join(', ') ~ '))' -%}
-    {%- endif -%}
-    {%- for key, subtree in parents.items() -%}
+    {%- set keys = [] -%}
+    {%- for key in tree -%}{%- do keys.append(outbound_events.sql_string(key)) -%}{%- endfor -%}
+    {%- if not keys -%}{{ return(map_expr) }}{%- endif -%}
+    {%- set parts = ['map_filter(' ~ map_expr ~ ', (' ~ k ~ ', ' ~ v ~ ') -> ' ~ k ~ ' not in (' ~ keys | join(', ') ~ '))'] -%}
+    {%- for key in tree | sort if tree[key] is not none -%}
         {%- set child = outbound_events.spark_map_without(
-            'coalesce(' ~ outbound_events.spark_json_text_map(v) ~ ', cast(map() as map<string,string>))', subtree, depth + 1) -%}
-        {%- set empty = outbound_events.spark_map_without('cast(map() as map<string,string>)', subtree, depth + 1) -%}
-        {#- as the merge patch: the parent is there afterwards, an object -#}
-        {%- set ns.expr = 'map_concat(transform_values(' ~ ns.expr ~ ', (' ~ k ~ ', ' ~ v ~ ') -> case when ' ~ k ~ ' = '
-            ~ outbound_events.sql_string(key) ~ ' then ' ~ outbound_events.spark_json_object_text(child) ~ ' else ' ~ v ~ ' end), '
-            ~ 'case when not array_contains(map_keys(' ~ map_expr ~ '), ' ~ outbound_events.sql_string(key) ~ ') then map('
-            ~ outbound_events.sql_string(key) ~ ', ' ~ outbound_events.spark_json_object_text(empty) ~ ') else cast(map() as map<string,string>) end)' -%}
+            'coalesce(' ~ outbound_events.spark_json_text_map(map_expr ~ '[' ~ outbound_events.sql_string(key) ~ ']')
+            ~ ', cast(map() as map<string,string>))', tree[key], depth + 1) -%}
+        {%- do parts.append('map(' ~ outbound_events.sql_string(key) ~ ', ' ~ outbound_events.spark_json_object_text(child) ~ ')') -%}
     {%- endfor -%}
-    {{ return(ns.expr) }}
+    {{ return(parts[0] if parts | length == 1 else 'map_concat(' ~ parts | join(', ') ~ ')') }}
 {%- endmacro %}
 
 {#- UTC timestamp of an event time given as text: epoch seconds when numeric, else
