@@ -8,6 +8,9 @@
 {% macro duckdb__json_text(json_expr, path) -%}
     json_extract_string({{ json_expr }}, '{{ path }}')
 {%- endmacro %}
+{% macro spark__json_text(json_expr, path) -%}
+    get_json_object({{ json_expr }}, '{{ path }}')
+{%- endmacro %}
 
 {#- The texts at many JSON paths of one document, as {path: expression}: on DuckDB
     one multi-path extraction (the document parsed once; the engine computes the shared
@@ -53,12 +56,37 @@
         )
     end
 {%- endmacro %}
+{% macro spark__json_kind(json_expr) -%}
+    {#- one parse: try_parse_json gives null for text that is no JSON; the kind is the
+        head of the variant's schema. Spark's parser accepts text after a complete
+        value, DuckDB's does not: an object or array must at least end as one. -#}
+    case
+        when {{ json_expr }} is null then null
+        else coalesce(
+            case split_part(schema_of_variant(try_parse_json({{ json_expr }})), '<', 1)
+                when 'OBJECT' then case when right(rtrim({{ json_expr }}), 1) = '}' then 'object' end
+                when 'ARRAY' then case when right(rtrim({{ json_expr }}), 1) = ']' then 'array' end
+                when 'STRING' then 'string'
+                when 'BOOLEAN' then 'boolean'
+                when 'VOID' then 'null'
+                when 'BIGINT' then 'number'
+                when 'DOUBLE' then 'number'
+                when 'FLOAT' then 'number'
+                when 'DECIMAL' then 'number'
+            end,
+            'invalid'
+        )
+    end
+{%- endmacro %}
 
 {#- RFC 7386 merge patch: keys of `patch_expr` overwrite those of `json_expr`, keys
     set to null in the patch are removed. -#}
 {% macro json_merge_patch(json_expr, patch_expr) %}{{ return(adapter.dispatch('json_merge_patch', 'outbound_events')(json_expr, patch_expr)) }}{% endmacro %}
 {% macro duckdb__json_merge_patch(json_expr, patch_expr) -%}
     cast(json_merge_patch({{ json_expr }}, {{ patch_expr }}) as varchar)
+{%- endmacro %}
+{% macro spark__json_merge_patch(json_expr, patch_expr) -%}
+    {{ exceptions.raise_compiler_error('json_merge_patch: Spark has no JSON merge patch (spark__unmapped_properties works on maps instead)') }}
 {%- endmacro %}
 
 {#- From a relation, one row per element of the JSON array at `path` of
@@ -92,9 +120,39 @@
     ) as elements
 {%- endmacro %}
 
+{% macro spark__json_array_elements(relation, json_column, path, keep_columns) -%}
+    {#- element texts as written (from_json to array<string> keeps an object's key
+        order, which a variant sorts), scalars as JSON (array<string> unquotes
+        strings); no row for a non-array, like DuckDB -#}
+    {%- set array_text = json_column if path == '$' else outbound_events.json_text(json_column, path) -%}
+    select
+        {%- for column in keep_columns %}
+        {{ column }},
+        {%- endfor %}
+        cast(element_index + 1 as bigint) as element_position,
+        element_json
+    from {{ relation }}
+    lateral view posexplode(
+        zip_with(
+            from_json({{ array_text }}, 'array<string>'),
+            from_json({{ array_text }}, 'array<variant>'),
+            (raw, element) -> {{ outbound_events.spark_variant_json('raw', 'element') }}
+        )
+    ) elements as element_index, element_json
+{%- endmacro %}
+
+{#- JSON text of a variant parsed from text whose from_json string is `raw_expr`: an
+    object or array as written (a variant sorts object keys), a scalar as JSON. -#}
+{% macro spark_variant_json(raw_expr, variant_expr) -%}
+    case when substring(to_json({{ variant_expr }}), 1, 1) in ('{', '[') then {{ raw_expr }} else to_json({{ variant_expr }}) end
+{%- endmacro %}
+
 {#- The non-null texts of `exprs` joined by `separator_expr` ('' when all are null). -#}
 {% macro concat_ws_nonnull(separator_expr, exprs) %}{{ return(adapter.dispatch('concat_ws_nonnull', 'outbound_events')(separator_expr, exprs)) }}{% endmacro %}
 {% macro duckdb__concat_ws_nonnull(separator_expr, exprs) -%}
+    concat_ws({{ separator_expr }}, {{ exprs | join(', ') }})
+{%- endmacro %}
+{% macro spark__concat_ws_nonnull(separator_expr, exprs) -%}
     concat_ws({{ separator_expr }}, {{ exprs | join(', ') }})
 {%- endmacro %}
 
@@ -105,6 +163,12 @@
     case
         when abs(try_cast({{ text_expr }} as double)) < 1e11
             then make_timestamp(cast(round(try_cast({{ text_expr }} as double) * 1000000) as bigint))
+    end
+{%- endmacro %}
+{% macro spark__epoch_seconds_to_timestamp(text_expr) -%}
+    case
+        when abs(try_cast({{ text_expr }} as double)) < 1e11
+            then timestamp_micros(cast(round(try_cast({{ text_expr }} as double) * 1000000) as bigint))
     end
 {%- endmacro %}
 
@@ -122,10 +186,31 @@
     end
 {%- endmacro %}
 
+{% macro spark__iso_text_to_utc_timestamp(text_expr) -%}
+    {#- Spark's cast reads Z, offsets (+hh, +hhmm, +hh:mm) and region ids after the
+        time (null for an unknown zone, and for a lower-case z, as DuckDB's). Text without a zone is read as a timestamp
+        without time zone and written back with a `Z`, so the session time zone never
+        takes part. -#}
+    case
+        when {{ outbound_events.regexp_full_match('trim(' ~ text_expr ~ ')', '[0-9T :.-]*[0-9](Z|z|[+-][0-9]{2}(:?[0-9]{2})?| +[A-Za-z][A-Za-z0-9_+/-]*)') }}
+            then try_cast(trim({{ text_expr }}) as timestamp)
+        when {{ outbound_events.regexp_full_match('trim(' ~ text_expr ~ ')', '[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9:.]+)?') }}
+            then try_cast(concat(cast(try_cast(trim({{ text_expr }}) as timestamp_ntz) as string), 'Z') as timestamp)
+    end
+{%- endmacro %}
+
 {#- True when the whole text matches the regular expression. -#}
 {% macro regexp_full_match(text_expr, pattern) %}{{ return(adapter.dispatch('regexp_full_match', 'outbound_events')(text_expr, pattern)) }}{% endmacro %}
 {% macro duckdb__regexp_full_match(text_expr, pattern) -%}
     regexp_full_match({{ text_expr }}, '{{ pattern }}')
+{%- endmacro %}
+{#- A pattern as the body of a Spark (Java) regex string literal: POSIX classes and
+    bracketed brackets as Java writes them, each backslash doubled for the literal. -#}
+{% macro spark_regex_literal(pattern) -%}
+    {{- pattern | replace('[[:space:]]', '\\s') | replace('[[]', '\\[') | replace('[]]', '\\]') | replace("\\", "\\\\") -}}
+{%- endmacro %}
+{% macro spark__regexp_full_match(text_expr, pattern) -%}
+    ({{ text_expr }} rlike '^(?:{{ outbound_events.spark_regex_literal(pattern) }})$')
 {%- endmacro %}
 
 {#- True when the regular expression matches anywhere in the text. -#}
@@ -133,11 +218,18 @@
 {% macro duckdb__regexp_contains(text_expr, pattern) -%}
     regexp_matches({{ text_expr }}, '{{ pattern }}')
 {%- endmacro %}
+{% macro spark__regexp_contains(text_expr, pattern) -%}
+    ({{ text_expr }} rlike '{{ outbound_events.spark_regex_literal(pattern) }}')
+{%- endmacro %}
 
 {#- Every match of the regular expression replaced. -#}
 {% macro regexp_replace_all(text_expr, pattern, replacement) %}{{ return(adapter.dispatch('regexp_replace_all', 'outbound_events')(text_expr, pattern, replacement)) }}{% endmacro %}
 {% macro duckdb__regexp_replace_all(text_expr, pattern, replacement) -%}
     regexp_replace({{ text_expr }}, '{{ pattern }}', '{{ replacement }}', 'g')
+{%- endmacro %}
+{% macro spark__regexp_replace_all(text_expr, pattern, replacement) -%}
+    {#- Java writes group references as $1 -#}
+    regexp_replace({{ text_expr }}, '{{ outbound_events.spark_regex_literal(pattern) }}', '{{ replacement | replace("\\1", "$1") }}')
 {%- endmacro %}
 
 {#- Lowercase hex SHA-256 of a text. -#}
@@ -145,8 +237,12 @@
 {% macro duckdb__sha256_hex(text_expr) -%}
     sha256({{ text_expr }})
 {%- endmacro %}
+{% macro spark__sha256_hex(text_expr) -%}
+    sha2({{ text_expr }}, 256)
+{%- endmacro %}
 
 {#- Double-precision float type (dbt.type_float() is single precision on DuckDB). -#}
 {% macro type_double() %}{{ return(adapter.dispatch('type_double', 'outbound_events')()) }}{% endmacro %}
 {% macro default__type_double() %}double precision{% endmacro %}
 {% macro duckdb__type_double() %}double{% endmacro %}
+{% macro spark__type_double() %}double{% endmacro %}

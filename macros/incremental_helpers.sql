@@ -9,8 +9,28 @@
     {{ return('intermediate.incremental_loads') }}
 {%- endmacro %}
 
+{#- The materialization of the models that follow the loads: incremental; on Spark
+    (plain Parquet tables: no delete, no merge) a table rebuilt whole on every run. -#}
+{% macro incremental_materialized() -%}
+    {{ return(adapter.dispatch('incremental_materialized', 'outbound_events')()) }}
+{%- endmacro %}
+{% macro default__incremental_materialized() %}{{ return('incremental') }}{% endmacro %}
+{% macro spark__incremental_materialized() %}{{ return('table') }}{% endmacro %}
+
 {#- on-run-start: the bookkeeping table, where it does not exist. -#}
 {% macro create_processed_loads_table() -%}
+    {{ return(adapter.dispatch('create_processed_loads_table', 'outbound_events')()) }}
+{%- endmacro %}
+{#- On Spark partitioned by model, so that a model's ids are replaced by overwriting
+    its partition (Parquet tables cannot delete). -#}
+{% macro spark__create_processed_loads_table() -%}
+    {%- if execute -%}
+        {%- do run_query('create schema if not exists intermediate') -%}
+        {%- do run_query('create table if not exists ' ~ outbound_events.processed_loads_table()
+            ~ ' (load_id string, model_name string) using parquet partitioned by (model_name)') -%}
+    {%- endif -%}
+{%- endmacro %}
+{% macro default__create_processed_loads_table() -%}
     {%- if execute -%}
         {%- do run_query('create schema if not exists intermediate') -%}
         {%- do run_query('create table if not exists ' ~ outbound_events.processed_loads_table()
@@ -90,6 +110,14 @@
 {#- post_hook of every incremental model that follows the loads: it has now processed
     every landed load. -#}
 {% macro record_processed_loads() -%}
+    {{ return(adapter.dispatch('record_processed_loads', 'outbound_events')()) }}
+{%- endmacro %}
+{% macro spark__record_processed_loads() -%}
+    insert overwrite table {{ outbound_events.processed_loads_table() }}
+    partition (model_name = '{{ this.identifier }}')
+    select load_id from {{ ref('int_loads_in_run') }}
+{%- endmacro %}
+{% macro default__record_processed_loads() -%}
     delete from {{ outbound_events.processed_loads_table() }} where model_name = '{{ this.identifier }}';
     insert into {{ outbound_events.processed_loads_table() }} (model_name, load_id)
     select '{{ this.identifier }}', load_id from {{ ref('int_loads_in_run') }}

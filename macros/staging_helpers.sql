@@ -20,6 +20,26 @@
     `fields`), a nested `properties` object lifted to the top level so that custom
     properties are addressable as `$.a.b`; null when nothing is left. -#}
 {% macro unmapped_properties(json_expr, fields) -%}
+    {{ return(adapter.dispatch('unmapped_properties', 'outbound_events')(json_expr, fields)) }}
+{%- endmacro %}
+
+{#- The paths of `fields` as two trees {key: subtree, or none for a key a column
+    took}: those at the top of the object, and those under `properties`. -#}
+{% macro taken_key_trees(fields) -%}
+    {%- set top, nested = {}, {} -%}
+    {%- for path in fields | map(attribute=1) | sum(start=[]) -%}
+        {%- set segments = path[2:].split('.') -%}
+        {%- set ns = namespace(node=nested if segments[0] == 'properties' else top) -%}
+        {%- for segment in (segments[1:] if segments[0] == 'properties' else segments)[:-1] -%}
+            {%- do ns.node.update({segment: ns.node.get(segment) or {}}) -%}
+            {%- set ns.node = ns.node[segment] -%}
+        {%- endfor -%}
+        {%- do ns.node.update({segments[-1]: none}) -%}
+    {%- endfor -%}
+    {{ return([top, nested]) }}
+{%- endmacro %}
+
+{% macro default__unmapped_properties(json_expr, fields) -%}
     {%- set top, nested = {}, {} -%}
     {%- for path in fields | map(attribute=1) | sum(start=[]) -%}
         {%- set segments = path[2:].split('.') -%}
@@ -47,6 +67,66 @@
     )
 {%- endmacro %}
 
+
+{#- Spark has no merge patch: the object is read as a map of its keys to their JSON
+    texts, the taken keys filtered out (a nested taken path filters the nested object,
+    as the merge patch does: a missing or non-object parent becomes an object), the
+    remaining keys of a `properties` object replace those of the top (its null values
+    remove them, as the patch's do), and the map is written back as a JSON object, in
+    the document's key order. -#}
+{% macro spark__unmapped_properties(json_expr, fields) -%}
+    {%- set top, nested = outbound_events.taken_key_trees(fields) -%}
+    {%- set object = outbound_events.spark_json_text_map(json_expr) -%}
+    {%- set properties_text = object ~ "['properties']" -%}
+    {%- set nested_rest = outbound_events.spark_map_without(outbound_events.spark_json_text_map(properties_text), nested) -%}
+    {%- do top.update({'properties': none}) -%}
+    {%- set rest_without_properties = outbound_events.spark_map_without(object, top) -%}
+    {%- do top.pop('properties') -%}
+    {%- set merged -%}
+        case
+            when substring({{ properties_text }}, 1, 1) = '{'
+                then map_concat(
+                    map_filter({{ rest_without_properties }}, (k, v) -> not array_contains(map_keys({{ nested_rest }}), k)),
+                    map_filter({{ nested_rest }}, (k, v) -> v != 'null')
+                )
+            else {{ outbound_events.spark_map_without(object, top) }}
+        end
+    {%- endset -%}
+    nullif({{ outbound_events.spark_json_object_text(merged) }}, '{}')
+{%- endmacro %}
+
+{#- SQL: map<string, string> of the keys of the JSON object text to their values' JSON
+    texts, in the document's order; null when the text is no object. -#}
+{% macro spark_json_text_map(text_expr) -%}
+    transform_values(
+        from_json({{ text_expr }}, 'map<string,string>'),
+        (key, raw) -> {{ outbound_events.spark_variant_json('raw', "from_json(" ~ text_expr ~ ", 'map<string,variant>')[key]") }}
+    )
+{%- endmacro %}
+
+{#- SQL: the JSON object text of a map<string, string> of JSON texts. -#}
+{% macro spark_json_object_text(map_expr) -%}
+    concat('{', array_join(transform(map_entries({{ map_expr }}), e -> concat(to_json(cast(e.key as variant)), ':', e.value)), ','), '}')
+{%- endmacro %}
+
+{#- SQL: the map of JSON texts `map_expr` without the keys of `tree`; a key with a
+    subtree comes last (in key order, as the merge patch writes a patched key), its
+    value read as an object (a missing or non-object value as {}) without the
+    subtree's keys. -#}
+{% macro spark_map_without(map_expr, tree, depth=1) -%}
+    {%- set k, v = 'k' ~ depth, 'v' ~ depth -%}
+    {%- set keys = [] -%}
+    {%- for key in tree -%}{%- do keys.append(outbound_events.sql_string(key)) -%}{%- endfor -%}
+    {%- if not keys -%}{{ return(map_expr) }}{%- endif -%}
+    {%- set parts = ['map_filter(' ~ map_expr ~ ', (' ~ k ~ ', ' ~ v ~ ') -> ' ~ k ~ ' not in (' ~ keys | join(', ') ~ '))'] -%}
+    {%- for key in tree | sort if tree[key] is not none -%}
+        {%- set child = outbound_events.spark_map_without(
+            'coalesce(' ~ outbound_events.spark_json_text_map(map_expr ~ '[' ~ outbound_events.sql_string(key) ~ ']')
+            ~ ', cast(map() as map<string,string>))', tree[key], depth + 1) -%}
+        {%- do parts.append('map(' ~ outbound_events.sql_string(key) ~ ', ' ~ outbound_events.spark_json_object_text(child) ~ ')') -%}
+    {%- endfor -%}
+    {{ return(parts[0] if parts | length == 1 else 'map_concat(' ~ parts | join(', ') ~ ')') }}
+{%- endmacro %}
 
 {#- UTC timestamp of an event time given as text: epoch seconds when numeric, else
     ISO-8601 (Z, offset, named zone, no zone, or a bare date). Null when unparseable. -#}

@@ -16,7 +16,7 @@
     conversions of the users in int_users_touched (every id they are known by), which
     is all an attribution can change with. -#}
 {{ config(
-    materialized='incremental',
+    materialized=outbound_events.incremental_materialized(),
     unique_key='conversion_event_id',
     incremental_strategy='delete+insert',
 ) }}

@@ -8,7 +8,7 @@
     events and late duplicates give the same rows as a full refresh. Changing the
     mapping seeds needs a full refresh. -#}
 {{ config(
-    materialized='incremental',
+    materialized=outbound_events.incremental_materialized(),
     unique_key='event_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',

@@ -4,10 +4,14 @@
     event's stable `event_id`.
     Incremental: a run processes the loads landed since the last build
     (macros/incremental_helpers.sql); a reprocessed record replaces its row. -#}
+{#- On Spark (Parquet: no delete, no merge) the table is partitioned by load: a run
+    overwrites the partitions of the loads it processes, which is delete+insert on
+    record_id (a record belongs to one load). -#}
 {{ config(
     materialized='incremental',
     unique_key='record_id',
-    incremental_strategy='delete+insert',
+    incremental_strategy='insert_overwrite' if target.type == 'spark' else 'delete+insert',
+    partition_by=['load_id'] if target.type == 'spark' else none,
     on_schema_change='append_new_columns',
     post_hook=["{{ outbound_events.record_processed_loads() }}"],
 ) }}

@@ -6,7 +6,7 @@
     Incremental (delete+insert on message_key): a run re-aggregates the messages of
     the users in int_users_touched, from their events alone. -#}
 {{ config(
-    materialized='incremental',
+    materialized=outbound_events.incremental_materialized(),
     unique_key='message_key',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',

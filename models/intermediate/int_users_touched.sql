@@ -5,7 +5,7 @@
     Its rows are replaced on every run; built from scratch it holds every id, so that
     whatever reads it recomputes everything. -#}
 {{ config(
-    materialized='incremental',
+    materialized=outbound_events.incremental_materialized(),
     incremental_strategy='append',
     pre_hook=["{{ outbound_events.delete_recomputed_rows('true') }}"],
     post_hook=["{{ outbound_events.record_processed_loads() }}"],

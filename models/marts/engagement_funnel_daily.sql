@@ -3,7 +3,7 @@
     Incremental: a run deletes and recomputes, for each provider × channel whose
     messages it touches, the days from the earliest of those messages' days on. -#}
 {{ config(
-    materialized='incremental',
+    materialized=outbound_events.incremental_materialized(),
     on_schema_change='append_new_columns',
     incremental_strategy='append',
     pre_hook=["{{ outbound_events.delete_recomputed_rows(outbound_events.in_funnel_days_to_recompute(this)) }}"],

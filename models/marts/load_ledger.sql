@@ -6,7 +6,7 @@
     Incremental: a run recomputes the loads landed since its last build and the older
     loads holding copies of their events (whose duplicates can be counted anew). -#}
 {{ config(
-    materialized='incremental',
+    materialized=outbound_events.incremental_materialized(),
     incremental_strategy='append',
     on_schema_change='append_new_columns',
     pre_hook=["{{ outbound_events.delete_recomputed_rows(outbound_events.in_loads_to_recompute()) }}"],

@@ -8,7 +8,7 @@
     users in int_users_touched (every id they are known by), which is all a new event
     or a moved conversion can change. -#}
 {{ config(
-    materialized='incremental',
+    materialized=outbound_events.incremental_materialized(),
     on_schema_change='append_new_columns',
     unique_key='message_key',
     incremental_strategy='delete+insert',

@@ -5,7 +5,7 @@
     build and of the older loads holding copies of their events (a conflicting copy
     can become the kept one when loads land out of order). -#}
 {{ config(
-    materialized='incremental',
+    materialized=outbound_events.incremental_materialized(),
     incremental_strategy='append',
     on_schema_change='append_new_columns',
     pre_hook=["{{ outbound_events.delete_recomputed_rows(outbound_events.in_loads_to_recompute()) }}"],

@@ -3,7 +3,7 @@
     Incremental (delete+insert on provider and user): a run recomputes the users in
     int_users_touched. -#}
 {{ config(
-    materialized='incremental',
+    materialized=outbound_events.incremental_materialized(),
     on_schema_change='append_new_columns',
     unique_key=['provider', 'user_id'],
     incremental_strategy='delete+insert',
