@@ -19,23 +19,20 @@
 
 {#- on-run-start: the bookkeeping table, where it does not exist. -#}
 {% macro create_processed_loads_table() -%}
-    {{ return(adapter.dispatch('create_processed_loads_table', 'outbound_events')()) }}
-{%- endmacro %}
-{#- On Spark partitioned by model, so that a model's ids are replaced by overwriting
-    its partition (Parquet tables cannot delete). -#}
-{% macro spark__create_processed_loads_table() -%}
     {%- if execute -%}
         {%- do run_query('create schema if not exists intermediate') -%}
         {%- do run_query('create table if not exists ' ~ outbound_events.processed_loads_table()
-            ~ ' (load_id string, model_name string) using parquet partitioned by (model_name)') -%}
+            ~ ' ' ~ outbound_events.processed_loads_columns()) -%}
     {%- endif -%}
 {%- endmacro %}
-{% macro default__create_processed_loads_table() -%}
-    {%- if execute -%}
-        {%- do run_query('create schema if not exists intermediate') -%}
-        {%- do run_query('create table if not exists ' ~ outbound_events.processed_loads_table()
-            ~ ' (model_name ' ~ dbt.type_string() ~ ', load_id ' ~ dbt.type_string() ~ ')') -%}
-    {%- endif -%}
+{#- Its columns; on Spark partitioned by model, so that a model's ids are replaced by
+    overwriting its partition (Parquet tables cannot delete). -#}
+{% macro processed_loads_columns() %}{{ return(adapter.dispatch('processed_loads_columns', 'outbound_events')()) }}{% endmacro %}
+{% macro default__processed_loads_columns() -%}
+    {{ return('(model_name ' ~ dbt.type_string() ~ ', load_id ' ~ dbt.type_string() ~ ')') }}
+{%- endmacro %}
+{% macro spark__processed_loads_columns() -%}
+    {{ return('(load_id string, model_name string) using parquet partitioned by (model_name)') }}
 {%- endmacro %}
 
 {#- Whether this run is a step of a backfill (var outbound_events__max_loads_per_run):

@@ -40,16 +40,7 @@
 {%- endmacro %}
 
 {% macro default__unmapped_properties(json_expr, fields) -%}
-    {%- set top, nested = {}, {} -%}
-    {%- for path in fields | map(attribute=1) | sum(start=[]) -%}
-        {%- set segments = path[2:].split('.') -%}
-        {%- set ns = namespace(node=nested if segments[0] == 'properties' else top) -%}
-        {%- for segment in (segments[1:] if segments[0] == 'properties' else segments)[:-1] -%}
-            {%- do ns.node.update({segment: ns.node.get(segment) or {}}) -%}
-            {%- set ns.node = ns.node[segment] -%}
-        {%- endfor -%}
-        {%- do ns.node.update({segments[-1]: none}) -%}
-    {%- endfor -%}
+    {%- set top, nested = outbound_events.taken_key_trees(fields) -%}
     {%- set rest = outbound_events.json_merge_patch(json_expr, "'" ~ tojson(top, sort_keys=true) ~ "'") -%}
     {%- do top.update({'properties': none}) -%}
     {%- set rest_without_properties = outbound_events.json_merge_patch(
