@@ -9,7 +9,13 @@
     json_extract_string({{ json_expr }}, '{{ path }}')
 {%- endmacro %}
 {% macro spark__json_text(json_expr, path) -%}
-    get_json_object({{ json_expr }}, '{{ path }}')
+    {#- get_json_object writes a fractional number as Java does (1709800901.25 as
+        1.70980090125E9); the variant keeps its decimal text, as DuckDB does -#}
+    case
+        when get_json_object({{ json_expr }}, '{{ path }}') rlike '^-?[0-9]+([.][0-9]+)?E-?[0-9]+$'
+            then try_variant_get(try_parse_json({{ json_expr }}), '{{ path }}', 'string')
+        else get_json_object({{ json_expr }}, '{{ path }}')
+    end
 {%- endmacro %}
 
 {#- The texts at many JSON paths of one document, as {path: expression}: on DuckDB

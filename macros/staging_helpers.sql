@@ -130,9 +130,10 @@
 {%- endmacro %}
 
 
-{#- True when the text is a (signed, possibly fractional) decimal number. -#}
+{#- True when the text is a (signed, possibly fractional) decimal number, also in
+    exponent notation (`1.70980090125E9`: how Java writes a JSON number it re-reads). -#}
 {% macro is_numeric_text(text_expr) -%}
-    {{ outbound_events.regexp_full_match("trim(" ~ text_expr ~ ")", '-?[0-9]+([.][0-9]+)?') }}
+    {{ outbound_events.regexp_full_match("trim(" ~ text_expr ~ ")", '-?[0-9]+([.][0-9]+)?([eE][+-]?[0-9]+)?') }}
 {%- endmacro %}
 
 

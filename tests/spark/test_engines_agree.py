@@ -213,6 +213,9 @@ def first_batch(folder: Path) -> dict[str, list[Path]]:
                                                       "messageId": "m3"}},
             {"event": "messageOpened", "timestamp": "1709802000",
              "properties": {"channel": "push", "campaignId": "ap1", "messageId": "m3"}},
+            # a fractional epoch inside an API body element (Java re-writes it 1.7...E9)
+            {"event": "messageClicked", "timestamp": 1709802100.5,
+             "properties": {"channel": "push", "campaignId": "ap1", "messageId": "m3"}},
         ]})),
     ]  # fmt: skip
     outbound = [
