@@ -68,14 +68,16 @@
 {% macro spark__unmapped_properties(json_expr, fields) -%}
     {%- set top, nested = outbound_events.taken_key_trees(fields) -%}
     {%- set object = outbound_events.spark_json_text_map(json_expr) -%}
-    {%- set properties_text = object ~ "['properties']" -%}
+    {#- the text of `properties`: an object's JSON, or a string's content (Braze sends
+        custom properties as a JSON string), lifted when it is an object -#}
+    {%- set properties_text = outbound_events.json_text(json_expr, '$.properties') -%}
     {%- set nested_rest = outbound_events.spark_map_without(outbound_events.spark_json_text_map(properties_text), nested) -%}
     {%- do top.update({'properties': none}) -%}
     {%- set rest_without_properties = outbound_events.spark_map_without(object, top) -%}
     {%- do top.pop('properties') -%}
     {%- set merged -%}
         case
-            when substring({{ properties_text }}, 1, 1) = '{'
+            when {{ outbound_events.json_kind(properties_text) }} = 'object'
                 then map_concat(
                     map_filter({{ rest_without_properties }}, (k, v) -> not array_contains(map_keys({{ nested_rest }}), k)),
                     map_filter({{ nested_rest }}, (k, v) -> v != 'null')
