@@ -97,7 +97,8 @@
 {%- for name, treatment in columns -%}
     {%- if treatment in ['id', 'free_text', 'url'] -%}
         {%- do screened_columns.append(name) -%}
-        {%- do output_columns.append(outbound_events.pii_treated(name, treatment, 'may_hold_personal_data') ~ ' as ' ~ name) -%}
+        {%- set treated = outbound_events.pii_treated(name, treatment, 'may_hold_personal_data') -%}
+        {%- do output_columns.append(treated ~ ' as ' ~ name) -%}
     {%- elif treatment == 'identifier' -%}
         {%- do output_columns.append(outbound_events.pii_treated(name, treatment) ~ ' as ' ~ name) -%}
     {%- elif treatment -%}
