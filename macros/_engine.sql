@@ -155,28 +155,24 @@
 
 {#- The non-null texts of `exprs` joined by `separator_expr` ('' when all are null). -#}
 {% macro concat_ws_nonnull(separator_expr, exprs) %}{{ return(adapter.dispatch('concat_ws_nonnull', 'outbound_events')(separator_expr, exprs)) }}{% endmacro %}
-{% macro duckdb__concat_ws_nonnull(separator_expr, exprs) -%}
-    concat_ws({{ separator_expr }}, {{ exprs | join(', ') }})
-{%- endmacro %}
-{% macro spark__concat_ws_nonnull(separator_expr, exprs) -%}
+{#- concat_ws skips nulls on DuckDB, Spark and Postgres alike. -#}
+{% macro default__concat_ws_nonnull(separator_expr, exprs) -%}
     concat_ws({{ separator_expr }}, {{ exprs | join(', ') }})
 {%- endmacro %}
 
 {#- UTC timestamp from (fractional) epoch seconds given as text; magnitudes of 1e11
     or more (epoch milliseconds, garbage) give null instead of an overflow. -#}
-{% macro epoch_seconds_to_timestamp(text_expr) %}{{ return(adapter.dispatch('epoch_seconds_to_timestamp', 'outbound_events')(text_expr)) }}{% endmacro %}
-{% macro duckdb__epoch_seconds_to_timestamp(text_expr) -%}
+{% macro epoch_seconds_to_timestamp(text_expr) -%}
     case
         when abs(try_cast({{ text_expr }} as double)) < 1e11
-            then make_timestamp(cast(round(try_cast({{ text_expr }} as double) * 1000000) as bigint))
+            then {{ outbound_events.timestamp_from_epoch_micros(
+                'cast(round(try_cast(' ~ text_expr ~ ' as double) * 1000000) as bigint)') }}
     end
 {%- endmacro %}
-{% macro spark__epoch_seconds_to_timestamp(text_expr) -%}
-    case
-        when abs(try_cast({{ text_expr }} as double)) < 1e11
-            then timestamp_micros(cast(round(try_cast({{ text_expr }} as double) * 1000000) as bigint))
-    end
-{%- endmacro %}
+{#- The UTC timestamp of a count of microseconds since the epoch. -#}
+{% macro timestamp_from_epoch_micros(micros_expr) %}{{ return(adapter.dispatch('timestamp_from_epoch_micros', 'outbound_events')(micros_expr)) }}{% endmacro %}
+{% macro duckdb__timestamp_from_epoch_micros(micros_expr) %}make_timestamp({{ micros_expr }}){% endmacro %}
+{% macro spark__timestamp_from_epoch_micros(micros_expr) %}timestamp_micros({{ micros_expr }}){% endmacro %}
 
 {#- UTC timestamp from ISO-8601 text. With `Z`, an offset or a named IANA zone
     (`2024-05-01 09:00:00 Europe/Berlin`) it is converted to UTC; without a zone, or a

@@ -22,7 +22,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from fixtures.loader_files import record_schema, write_avro, write_text
+from fixtures.loader_files import RAW_TABLES, record_schema, write_avro, write_text
 from outbound_events.export import TableName, export_table
 from outbound_events.spark_snapshot import snapshot
 
@@ -34,15 +34,6 @@ MARTS = [
     "marts.engagement_funnel_daily",
     "marts.engagement_funnel_by_channel",
     "marts.user_engagement",
-]
-RAW_TABLES = [
-    "braze__events",
-    "crossengage__events",
-    "activatepro__events",
-    "outbound__events",
-    "customerio__events",
-    "load_rejections",
-    "loaded_files",
 ]
 # Text columns holding JSON: compared as parsed JSON (engines may order keys or write
 # numbers differently; the value is the contract).
