@@ -61,13 +61,34 @@
 {%- endmacro %}
 
 
+{#- The rates of the funnel (SPEC §6): name, numerator and denominator conditions on
+    message_lifecycle rows. A rate's numerator counts only messages that are also in
+    its denominator (e.g. open_rate = reached messages that were opened / reached
+    messages), which is the definition of SPEC §6 when no event is missing and stays
+    within [0, 1] when one is. delivery_rate counts only messages on channels whose
+    provider reports deliveries: it is null, not 0, for e.g. Braze push, which reports
+    none. The semantic layer's ratio metrics (models/semantic) restate these. -#}
+{% macro funnel_rates() -%}
+    {{ return([
+        ('delivery_rate', 'is_sent and is_delivered and is_delivery_reported', 'is_sent and is_delivery_reported'),
+        ('open_rate', 'is_reached and is_opened', 'is_reached'),
+        ('click_rate', 'is_reached and is_clicked', 'is_reached'),
+        ('click_to_open_rate', 'is_opened and is_clicked', 'is_opened'),
+        ('bounce_rate', 'is_sent and is_bounced', 'is_sent'),
+        ('unsubscribe_rate', 'is_reached and is_unsubscribed', 'is_reached'),
+        ('spam_rate', 'is_reached and is_spam_reported', 'is_reached'),
+        ('conversion_rate', 'is_reached and is_converted', 'is_reached'),
+    ]) }}
+{%- endmacro %}
+
+
 {#- Counts and rates of the funnel over the message_lifecycle rows of a group
-    (SPEC §6). Rates are fractions in [0, 1], null when their denominator is 0; a
-    rate's numerator counts only messages that are also in its denominator (e.g.
-    open_rate = reached messages that were opened / reached messages), which is the
-    definition of SPEC §6 when no event is missing and stays within [0, 1] when one is.
-    delivery_rate counts only messages on channels whose provider reports deliveries:
-    it is null, not 0, for e.g. Braze push, which reports none. -#}
+    (SPEC §6; rates in funnel_rates()). Rates are fractions in [0, 1], null when
+    their denominator is 0. Each rate's numerator is a column too
+    (`<rate>_numerator`, and delivery_rate's denominator
+    `delivery_rate_denominator`; the other denominators are `reached`, `opened` and
+    `sent`), so a roll-up of rows over days or campaigns divides summed columns and
+    gets the rate of the whole. -#}
 {% macro funnel_counts_and_rates() -%}
         count(*) as messages,
         {{ outbound_events.count_if('is_sent') }} as sent,
@@ -89,20 +110,14 @@
         cast(sum(suspected_bot_click_count) as {{ dbt.type_bigint() }}) as suspected_bot_clicks,
         cast(sum(attributed_purchases) as {{ dbt.type_bigint() }}) as attributed_purchases,
         cast(sum(attributed_revenue) as {{ outbound_events.type_double() }}) as attributed_revenue,
-        {{ outbound_events.ratio(
-            outbound_events.count_if('is_sent and is_delivered and is_delivery_reported'),
-            outbound_events.count_if('is_sent and is_delivery_reported')
-        ) }} as delivery_rate,
-        {{ outbound_events.ratio(outbound_events.count_if('is_reached and is_opened'), outbound_events.count_if('is_reached')) }} as open_rate,
-        {{ outbound_events.ratio(outbound_events.count_if('is_reached and is_clicked'), outbound_events.count_if('is_reached')) }} as click_rate,
-        {{ outbound_events.ratio(outbound_events.count_if('is_opened and is_clicked'), outbound_events.count_if('is_opened')) }} as click_to_open_rate,
-        {{ outbound_events.ratio(outbound_events.count_if('is_sent and is_bounced'), outbound_events.count_if('is_sent')) }} as bounce_rate,
-        {{ outbound_events.ratio(outbound_events.count_if('is_reached and is_unsubscribed'), outbound_events.count_if('is_reached')) }}
-            as unsubscribe_rate,
-        {{ outbound_events.ratio(outbound_events.count_if('is_reached and is_spam_reported'), outbound_events.count_if('is_reached')) }}
-            as spam_rate,
-        {{ outbound_events.ratio(outbound_events.count_if('is_reached and is_converted'), outbound_events.count_if('is_reached')) }}
-            as conversion_rate
+        {%- for rate, numerator, denominator in outbound_events.funnel_rates() %}
+        {{ outbound_events.count_if(numerator) }} as {{ rate }}_numerator,
+        {%- endfor %}
+        {{ outbound_events.count_if(outbound_events.funnel_rates()[0][2]) }} as delivery_rate_denominator,
+        {%- for rate, numerator, denominator in outbound_events.funnel_rates() %}
+        {{ outbound_events.ratio(outbound_events.count_if(numerator), outbound_events.count_if(denominator)) }}
+            as {{ rate }}{{ ',' if not loop.last }}
+        {%- endfor %}
 {%- endmacro %}
 
 {#- Number of rows of the group for which the condition holds (0 for none). -#}

@@ -54,7 +54,7 @@ def ancestors(manifest: dict, unique_id: str) -> set[str]:
 
 def test_the_dag_runs_one_way(manifest):
     by_id = {node["unique_id"]: node for node in models(manifest).values()}
-    order = {"staging": 0, "intermediate": 1, "marts": 2}
+    order = {"staging": 0, "intermediate": 1, "marts": 2, "semantic": 3}
     for node in by_id.values():
         for parent in node["depends_on"]["nodes"]:
             if parent in by_id:
