@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from outbound_events import dbt, loading
+from outbound_events.dashboard import serve, spark_copy
 from outbound_events.export import ExportError, TableName, export_table
 from outbound_events.load_progress import file_progress
 from outbound_events.loading.warehouse import missing_tables
@@ -30,6 +31,7 @@ from outbound_events.project import (
     ProjectNotFoundError,
     UnknownTargetError,
     raw_parquet_dir,
+    spark_dir,
     target,
     warehouse_path,
 )
@@ -240,6 +242,34 @@ def export(table: str, out: Path, wait: float) -> None:
     except ExportError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"exported {rows:,} rows of {name} to {out}")
+
+
+@cli.command()
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8501,
+    show_default=True,
+    help="The port to serve on (on 127.0.0.1 only).",
+)
+def dashboard(port: int) -> None:
+    """Serve the funnel dashboard on http://127.0.0.1:PORT until interrupted.
+
+    The funnel per provider, channel and campaign, rates over time, the time to
+    first open, top campaigns, rejected records and the load ledger, with filters
+    for dates, provider, channel and campaign. It never holds the warehouse: it reads
+    the marts through a short read-only connection whenever they have changed, so a
+    `load` or `build` can run meanwhile and the page shows its result when done. On
+    the spark target it shows a copy of Spark's marts taken when it starts.
+    """
+    if target() == "spark":
+        database = spark_copy(spark_dir() / "dashboard.duckdb")
+    else:
+        database = warehouse_path()
+    click.echo(f"serving the dashboard of {database} on http://127.0.0.1:{port} (Ctrl-C stops)")
+    code = serve(database, port)
+    if code:
+        raise click.ClickException(f"the dashboard stopped (Streamlit exit code {code})")
 
 
 def _run_dbt(database: Path, run: Callable[[], None]) -> None:

@@ -91,3 +91,9 @@ def dbt_environment() -> dict[str, str]:
     if target() == "duckdb":
         environment[DB_ENV] = str(warehouse_path())
     return environment
+
+
+def sql_literal(text: str) -> str:
+    """`text` as a SQL string literal (for a path DuckDB takes only as a literal, such
+    as ATTACH's or read_parquet's; values are bound as parameters instead)."""
+    return "'" + text.replace("'", "''") + "'"

@@ -14,10 +14,7 @@ from pathlib import Path
 import duckdb
 
 from outbound_events import dbt
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+from outbound_events.project import sql_literal
 
 
 @contextmanager
@@ -36,6 +33,6 @@ def snapshot(tables: Sequence[str]) -> Iterator[Path]:
                 connection.execute(f'create schema if not exists "{schema}"')
                 connection.execute(
                     f'create table "{schema}"."{table}" as '
-                    f"select * from read_parquet({_literal(str(files))})"
+                    f"select * from read_parquet({sql_literal(str(files))})"
                 )
         yield database

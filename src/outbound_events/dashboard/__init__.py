@@ -1,0 +1,53 @@
+"""`outbound-events dashboard`: the funnel dashboard (Streamlit) on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from outbound_events.dashboard.data import MARTS
+
+APP = Path(__file__).with_name("app.py")
+WAREHOUSE_ENV = "OUTBOUND_EVENTS_DASHBOARD_DB"
+
+
+def streamlit_command(port: int) -> list[str]:
+    """Streamlit serving the page on 127.0.0.1:`port` only, without telemetry, a
+    browser of its own or a file watcher."""
+    return [
+        sys.executable, "-m", "streamlit", "run", str(APP),
+        "--server.address", "127.0.0.1",
+        "--server.port", str(port),
+        "--server.headless", "true",
+        "--server.fileWatcherType", "none",
+        "--server.runOnSave", "false",
+        "--browser.gatherUsageStats", "false",
+        "--global.developmentMode", "false",
+        "--client.toolbarMode", "viewer",
+        "--theme.base", "light",
+    ]  # fmt: skip
+
+
+def serve(database: Path, port: int) -> int:
+    """Serve the dashboard over `database` until interrupted; Streamlit's exit code."""
+    environment = {**os.environ, WAREHOUSE_ENV: str(database)}
+    try:
+        return subprocess.run(streamlit_command(port), env=environment, check=False).returncode
+    except KeyboardInterrupt:
+        return 0
+
+
+def spark_copy(destination: Path) -> Path:
+    """A DuckDB file at `destination` holding the spark target's marts the dashboard
+    reads (replaced whole; the page shows it as of this call)."""
+    from outbound_events.spark_snapshot import snapshot
+
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with snapshot([f"marts.{mart}" for mart in MARTS]) as copy:
+        partial = destination.with_name(f".{destination.name}.partial")
+        shutil.copyfile(copy, partial)
+        os.replace(partial, destination)
+    return destination

@@ -1,0 +1,316 @@
+"""The funnel dashboard (Streamlit): `outbound-events dashboard` runs this script.
+
+Everything shown comes from the marts (data.py reads them); rates are the marts'
+numerators over their denominators, summed over the filtered rows, so a total equals
+what the semantic layer's metrics give for the same filters.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from outbound_events.dashboard import WAREHOUSE_ENV
+from outbound_events.dashboard.data import (
+    BREAKDOWNS,
+    STAGES,
+    Filters,
+    Reader,
+    Reading,
+    Snapshot,
+)
+
+REFRESH_SECONDS = 3
+RATE_LABELS = {
+    "delivery_rate": "Delivery rate",
+    "open_rate": "Open rate",
+    "click_rate": "Click rate",
+    "click_to_open_rate": "Click-to-open rate",
+    "conversion_rate": "Conversion rate",
+    "bounce_rate": "Bounce rate",
+    "unsubscribe_rate": "Unsubscribe rate",
+    "spam_rate": "Spam rate",
+}
+HEADLINE_RATES = [
+    "delivery_rate",
+    "open_rate",
+    "click_rate",
+    "click_to_open_rate",
+    "conversion_rate",
+]
+
+
+def count_text(value: object) -> str:
+    return "0" if value is None or pd.isna(value) else f"{int(value):,}"
+
+
+def rate_text(value: object) -> str:
+    return "–" if value is None or pd.isna(value) else f"{float(value):.1%}"
+
+
+@st.cache_resource
+def reader(database: str) -> Reader:
+    return Reader(Path(database))
+
+
+def query_list(name: str) -> list[str]:
+    return [v for v in st.query_params.get_all(name) if v]
+
+
+def query_day(name: str, default: date | None) -> date | None:
+    try:
+        return date.fromisoformat(st.query_params.get(name, ""))
+    except ValueError:
+        return default
+
+
+def sidebar_filters(snapshot: Snapshot) -> Filters:
+    """The filters, starting from the page's address (?provider=...&campaign=...) so
+    a filtered view can be shared, and written back to it."""
+    choices = snapshot.choices()
+    first, last = choices["first_day"], choices["last_day"]
+    st.sidebar.header("Filters")
+    start = st.sidebar.date_input(
+        "From", value=query_day("from", first), min_value=first, max_value=last, key="from"
+    )
+    end = st.sidebar.date_input(
+        "To", value=query_day("to", last), min_value=first, max_value=last, key="to"
+    )
+    providers = st.sidebar.multiselect(
+        "Provider",
+        choices["providers"],
+        default=[p for p in query_list("provider") if p in choices["providers"]],
+        placeholder="All providers",
+        key="provider",
+    )
+    channels = st.sidebar.multiselect(
+        "Channel",
+        choices["channels"],
+        default=[c for c in query_list("channel") if c in choices["channels"]],
+        placeholder="All channels",
+        key="channel",
+    )
+    labels = choices["campaigns"]
+    campaigns = st.sidebar.multiselect(
+        "Campaign or Canvas",
+        list(labels),
+        default=[c for c in query_list("campaign") if c in labels],
+        format_func=lambda key: labels[key],
+        placeholder="All campaigns",
+        key="campaign",
+    )
+    st.query_params.from_dict(
+        {
+            "from": start.isoformat() if start else "",
+            "to": end.isoformat() if end else "",
+            "provider": providers,
+            "channel": channels,
+            "campaign": campaigns,
+        }
+    )
+    return Filters(start, end, list(providers), list(channels), list(campaigns))
+
+
+def headline(snapshot: Snapshot, filters: Filters) -> None:
+    totals = snapshot.funnel(filters).iloc[0]
+    st.subheader("Funnel")
+    for column, stage in zip(st.columns(len(STAGES)), STAGES, strict=True):
+        column.metric(stage.capitalize(), count_text(totals[stage]))
+    for column, rate in zip(st.columns(len(HEADLINE_RATES)), HEADLINE_RATES, strict=True):
+        column.metric(RATE_LABELS[rate], rate_text(totals[rate]))
+    st.caption(
+        f"{count_text(totals['messages'])} messages; {count_text(totals['reached'])} reached "
+        "(delivered where the provider reports deliveries, else sent). Rates are over reached "
+        "messages (click-to-open over opened, delivery over sent on channels with delivery "
+        "reports); – = no denominator. Machine opens and suspected bot clicks are not opens "
+        f"or clicks: {count_text(totals['machine_opened'])} machine-opened messages, "
+        f"{count_text(totals['suspected_bot_clicks'])} suspected bot clicks."
+    )
+    stages = pd.DataFrame({"stage": STAGES, "messages": [int(totals[s] or 0) for s in STAGES]})
+    chart = (
+        alt.Chart(stages)
+        .mark_bar()
+        .encode(
+            x=alt.X("messages:Q", title="messages"),
+            y=alt.Y("stage:N", sort=STAGES, title=None),
+            tooltip=["stage", "messages"],
+        )
+    )
+    st.altair_chart(chart, use_container_width=True)
+
+
+def breakdown(snapshot: Snapshot, filters: Filters) -> None:
+    st.subheader("Funnel by provider, channel or campaign")
+    by = st.radio("Break down by", list(BREAKDOWNS), horizontal=True, key="breakdown")
+    frame = snapshot.funnel(filters, BREAKDOWNS[by])
+    shown = frame[[*BREAKDOWNS[by], *STAGES, *HEADLINE_RATES]].copy()
+    if by == "campaign":
+        shown = shown.drop(columns=["campaign_or_canvas_id"])
+    st.dataframe(
+        shown,
+        hide_index=True,
+        use_container_width=True,
+        column_config={
+            rate: st.column_config.NumberColumn(RATE_LABELS[rate], format="percent")
+            for rate in HEADLINE_RATES
+        },
+    )
+
+
+def over_time(snapshot: Snapshot, filters: Filters) -> None:
+    st.subheader("Rates over time")
+    frame = snapshot.rates_by_day(filters)
+    chosen = ["open_rate", "click_rate", "click_to_open_rate", "conversion_rate"]
+    long = frame.melt(id_vars=["message_date"], value_vars=chosen, var_name="rate")
+    long["rate"] = long["rate"].map(RATE_LABELS)
+    chart = (
+        alt.Chart(long.dropna())
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("message_date:T", title="day (UTC, of the message's first send)"),
+            y=alt.Y("value:Q", title=None, axis=alt.Axis(format="%")),
+            color=alt.Color("rate:N", title=None),
+            tooltip=["message_date:T", "rate:N", alt.Tooltip("value:Q", format=".1%")],
+        )
+    )
+    st.altair_chart(chart, use_container_width=True)
+
+
+def time_to_open(snapshot: Snapshot, filters: Filters) -> None:
+    st.subheader("Time to first open")
+    frame = snapshot.time_to_open(filters)
+    order = list(frame["time to first open"])
+    chart = (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X("time to first open:N", sort=order),
+            y=alt.Y("messages:Q"),
+            tooltip=["time to first open", "messages"],
+        )
+    )
+    st.altair_chart(chart, use_container_width=True)
+    st.caption("Opened messages by the time from their first send to their first open.")
+
+
+def top_campaigns(snapshot: Snapshot, filters: Filters) -> None:
+    st.subheader("Top campaigns")
+    frame = snapshot.funnel(filters, BREAKDOWNS["campaign"])
+    frame = frame[frame["campaign_or_canvas_id"].notna()].head(10)
+    st.dataframe(
+        frame[
+            [
+                "campaign",
+                "provider",
+                "sent",
+                "opened",
+                "clicked",
+                "converted",
+                "open_rate",
+                "click_rate",
+                "attributed_revenue",
+            ]
+        ],  # fmt: skip
+        hide_index=True,
+        use_container_width=True,
+        column_config={
+            "open_rate": st.column_config.NumberColumn("Open rate", format="percent"),
+            "click_rate": st.column_config.NumberColumn("Click rate", format="percent"),
+        },
+    )
+
+
+def accounting(snapshot: Snapshot, filters: Filters) -> None:
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Rejected records by reason")
+        rejects = snapshot.rejects(filters)
+        if rejects.empty:
+            st.write("No record was rejected.")
+        else:
+            st.dataframe(rejects, hide_index=True, use_container_width=True)
+    with right:
+        st.subheader("Load ledger")
+        ledger = snapshot.ledger(filters)
+        unbalanced = int((~ledger["is_balanced"].astype(bool)).sum()) if not ledger.empty else 0
+        st.metric("Loads", count_text(len(ledger)))
+        if unbalanced:
+            st.error(
+                f"{unbalanced} load(s) do not balance: records in ≠ events + duplicates + rejected."
+            )
+        else:
+            st.success("Every record of every load is accounted for.")
+        st.dataframe(
+            ledger[
+                [
+                    "provider",
+                    "load_id",
+                    "loaded_at",
+                    "records_in",
+                    "events_out",
+                    "duplicates_removed",
+                    "rejected",
+                    "is_balanced",
+                ]
+            ],  # fmt: skip
+            hide_index=True,
+            use_container_width=True,
+        )
+
+
+def empty_state(reading: Reading, database: str) -> None:
+    st.info(
+        {
+            "no_warehouse": f"Nothing loaded yet: there is no warehouse at {database}.",
+            "not_built": f"The warehouse {database} has no marts yet.",
+            "empty": f"Nothing loaded yet: the marts of {database} are empty.",
+        }[reading.state]
+        + " Load a provider's export and build: `outbound-events load --provider <key> PATH`, "
+        "then `outbound-events build` (or `outbound-events sample` for the bundled sample). "
+        "This page refreshes by itself."
+    )
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def watch(source: Reader, shown: tuple | None) -> None:
+    """Rerun the page when the warehouse changes (a load or build finished)."""
+    if source.stamp() != shown:
+        st.rerun(scope="app")
+
+
+def main() -> None:
+    st.set_page_config(page_title="outbound-events funnel", layout="wide")
+    database = os.environ[WAREHOUSE_ENV]
+    source = reader(database)
+    reading = source.read()
+    st.title("Outbound engagement funnel")
+    if reading.busy:
+        st.warning(
+            f"The warehouse is being written ({reading.busy}); showing the data read at "
+            f"{reading.snapshot.read_at:%H:%M:%S}." if reading.snapshot else
+            f"The warehouse is being written ({reading.busy}); the page will show it when done."
+        )  # fmt: skip
+    if reading.snapshot is None or reading.state != "ready":
+        empty_state(reading, database)
+    else:
+        snapshot = reading.snapshot
+        st.caption(f"Marts of {database}, read at {snapshot.read_at:%Y-%m-%d %H:%M:%S %Z}.")
+        filters = sidebar_filters(snapshot)
+        headline(snapshot, filters)
+        breakdown(snapshot, filters)
+        left, right = st.columns(2)
+        with left:
+            over_time(snapshot, filters)
+        with right:
+            time_to_open(snapshot, filters)
+        top_campaigns(snapshot, filters)
+        accounting(snapshot, filters)
+    watch(source, source.read_stamp)
+
+
+main()

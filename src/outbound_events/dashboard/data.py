@@ -1,0 +1,321 @@
+"""What the dashboard reads, and how it reads it without holding the warehouse.
+
+DuckDB lets one process write a database file and no other open it meanwhile. The
+dashboard therefore never keeps the warehouse open: when the file has changed since
+its last read (its size and modification time, and those of its write-ahead log), it
+attaches it read-only for the few queries below, copies their (small, aggregated)
+results into an in-memory DuckDB of its own and detaches at once. Every filter and
+chart then runs on that copy. While a load or build holds the file, the read fails
+at once and the page keeps showing the previous copy, saying so; writers wait out a
+read (`--wait`, dbt-duckdb's connect retries).
+
+Filter values are always bound as parameters, never pasted into SQL.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from outbound_events.loading.warehouse_lock import lock_holder, process_description
+from outbound_events.project import sql_literal
+
+# The marts the dashboard reads (the dbt exposure `funnel_dashboard` lists them too).
+MARTS = ["engagement_funnel_daily", "message_lifecycle", "rejected_events", "load_ledger"]
+
+# Funnel counts, in the order of the funnel, and the rates with their numerator and
+# denominator columns of engagement_funnel_daily (macros/funnel_helpers.sql).
+STAGES = ["sent", "delivered", "opened", "clicked", "converted"]
+COUNTS = [
+    "messages", "sent", "delivered", "reached", "opened", "clicked", "converted", "bounced",
+    "unsubscribed", "spam_reported", "total_opens", "total_clicks", "machine_opened",
+    "suspected_bot_clicks", "attributed_purchases", "attributed_revenue",
+]  # fmt: skip
+RATES = {
+    "delivery_rate": ("delivery_rate_numerator", "delivery_rate_denominator"),
+    "open_rate": ("open_rate_numerator", "reached"),
+    "click_rate": ("click_rate_numerator", "reached"),
+    "click_to_open_rate": ("click_to_open_rate_numerator", "opened"),
+    "bounce_rate": ("bounce_rate_numerator", "sent"),
+    "unsubscribe_rate": ("unsubscribe_rate_numerator", "reached"),
+    "spam_rate": ("spam_rate_numerator", "reached"),
+    "conversion_rate": ("conversion_rate_numerator", "reached"),
+}
+# Columns a breakdown can group by.
+BREAKDOWNS = {
+    "provider": ["provider"],
+    "channel": ["provider", "channel"],
+    "campaign": ["provider", "campaign_type", "campaign_or_canvas_id", "campaign"],
+}
+
+# Time from a message's first send to its first open, in buckets (upper bounds in s).
+TIME_TO_OPEN_BUCKETS = [
+    ("< 1 min", 60), ("1–5 min", 300), ("5–15 min", 900), ("15–60 min", 3_600),
+    ("1–6 h", 21_600), ("6–24 h", 86_400), ("1–3 days", 259_200), ("> 3 days", None),
+]  # fmt: skip
+
+_BUCKET_CASE = (
+    "case "
+    + " ".join(
+        f"when seconds_to_open < {upper} then {position}"
+        for position, (_, upper) in enumerate(TIME_TO_OPEN_BUCKETS)
+        if upper is not None
+    )
+    + f" else {len(TIME_TO_OPEN_BUCKETS) - 1} end"
+)
+_CAMPAIGN_ID = "coalesce(canvas_id, campaign_id)"
+_CAMPAIGN_TYPE = (
+    "case when canvas_id is not null then 'canvas' when campaign_id is not null then 'campaign' end"
+)
+
+# The copy: one in-memory table per query, read from the attached warehouse `w`.
+COPY_QUERIES = {
+    "funnel": """
+        select
+            * exclude (funnel_day_key),
+            coalesce(campaign_or_canvas_name || ' (' || campaign_or_canvas_id || ')',
+                     campaign_or_canvas_id, '(no campaign)') as campaign
+        from w.marts.engagement_funnel_daily
+    """,
+    "time_to_open": f"""
+        select
+            message_date, provider, channel,
+            {_CAMPAIGN_TYPE} as campaign_type,
+            {_CAMPAIGN_ID} as campaign_or_canvas_id,
+            {_BUCKET_CASE} as bucket,
+            count(*) as messages
+        from w.marts.message_lifecycle
+        where is_opened and seconds_to_open is not null and not has_clock_skew
+        group by all
+    """,
+    "rejects": """
+        select provider, rejection_reason, cast(loaded_at as date) as loaded_on,
+               count(*) as records
+        from w.marts.rejected_events
+        group by all
+    """,
+    "ledger": "select * from w.marts.load_ledger",
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the page's filters chose; an empty list means everything."""
+
+    start: date | None = None
+    end: date | None = None
+    providers: list[str] = field(default_factory=list)
+    channels: list[str] = field(default_factory=list)
+    campaigns: list[str] = field(default_factory=list)
+
+    def where(
+        self, *, campaigns: bool = True, channels: bool = True, day: str = "message_date"
+    ) -> tuple[str, list[object]]:
+        """A where clause and its parameters over the copy's columns."""
+        clauses: list[str] = ["true"]
+        parameters: list[object] = []
+        if self.start is not None:
+            clauses.append(f"{day} >= ?")
+            parameters.append(self.start)
+        if self.end is not None:
+            clauses.append(f"{day} <= ?")
+            parameters.append(self.end)
+        if self.providers:
+            clauses.append("list_contains(?, provider)")
+            parameters.append(list(self.providers))
+        if channels and self.channels:
+            clauses.append("list_contains(?, channel)")
+            parameters.append(list(self.channels))
+        if campaigns and self.campaigns:
+            clauses.append("list_contains(?, campaign_or_canvas_id)")
+            parameters.append(list(self.campaigns))
+        return " and ".join(clauses), parameters
+
+
+@dataclass
+class Snapshot:
+    """The in-memory copy of the marts the page reads, and when it was read."""
+
+    connection: duckdb.DuckDBPyConnection
+    read_at: datetime
+
+    def query(self, sql: str, parameters: list[object] | None = None) -> pd.DataFrame:
+        cursor = self.connection.cursor()
+        try:
+            return cursor.execute(sql, parameters or []).df()
+        finally:
+            cursor.close()
+
+    def scalar(self, sql: str, parameters: list[object] | None = None) -> object:
+        cursor = self.connection.cursor()
+        try:
+            row = cursor.execute(sql, parameters or []).fetchone()
+            return row[0] if row else None
+        finally:
+            cursor.close()
+
+    # What the filters can choose from.
+    def choices(self) -> dict[str, object]:
+        days = self.query(
+            "select min(message_date) as first, max(message_date) as last from funnel"
+        )
+        campaigns = self.query(
+            "select campaign_or_canvas_id, any_value(campaign) as label from funnel "
+            "where campaign_or_canvas_id is not null group by all order by label"
+        )
+        return {
+            "providers": self._distinct("provider"),
+            "channels": self._distinct("channel"),
+            "campaigns": dict(
+                zip(campaigns["campaign_or_canvas_id"], campaigns["label"], strict=True)
+            ),  # fmt: skip
+            "first_day": _as_date(days["first"][0]),
+            "last_day": _as_date(days["last"][0]),
+        }
+
+    def _distinct(self, column: str) -> list[str]:
+        frame = self.query(
+            f"select distinct {column} as v from funnel where v is not null order by v"
+        )
+        return list(frame["v"])
+
+    def funnel(self, filters: Filters, by: list[str] | None = None) -> pd.DataFrame:
+        """Counts and rates of the filtered rows, per `by` columns (one row without)."""
+        where, parameters = filters.where()
+        groups = ", ".join(by or [])
+        sums = ", ".join(f"sum({c}) as {c}" for c in COUNTS)
+        numerators = ", ".join(
+            f"sum({n}) / nullif(sum({d}), 0) as {rate}" for rate, (n, d) in RATES.items()
+        )
+        select = f"{groups + ', ' if groups else ''}{sums}, {numerators}"
+        group = (
+            f"group by {groups} order by sum(sent) desc, sum(messages) desc, {groups}"
+            if groups
+            else ""
+        )
+        return self.query(f"select {select} from funnel where {where} {group}", parameters)
+
+    def rates_by_day(self, filters: Filters) -> pd.DataFrame:
+        return self.funnel(filters, ["message_date"]).sort_values("message_date")
+
+    def time_to_open(self, filters: Filters) -> pd.DataFrame:
+        where, parameters = filters.where()
+        counts = self.query(
+            "select bucket, sum(messages) as messages from time_to_open "
+            f"where {where} group by bucket",
+            parameters,
+        )
+        found = dict(zip(counts["bucket"], counts["messages"], strict=True))
+        return pd.DataFrame(
+            {
+                "time to first open": [label for label, _ in TIME_TO_OPEN_BUCKETS],
+                "messages": [int(found.get(i, 0)) for i in range(len(TIME_TO_OPEN_BUCKETS))],
+            }
+        )
+
+    def rejects(self, filters: Filters) -> pd.DataFrame:
+        where, parameters = filters.where(campaigns=False, channels=False, day="loaded_on")
+        return self.query(
+            "select rejection_reason, provider, sum(records) as records from rejects "
+            f"where {where} group by all order by records desc, rejection_reason, provider",
+            parameters,
+        )
+
+    def ledger(self, filters: Filters) -> pd.DataFrame:
+        where, parameters = filters.where(
+            campaigns=False, channels=False, day="cast(loaded_at as date)"
+        )
+        return self.query(
+            f"select * from ledger where {where} order by loaded_at desc, provider, load_id",
+            parameters,
+        )
+
+
+def _as_date(value: object) -> date | None:
+    if value is None or pd.isna(value):
+        return None
+    return value.date() if isinstance(value, datetime | pd.Timestamp) else value  # type: ignore[return-value]
+
+
+@dataclass
+class Reading:
+    """What the page can show: a snapshot (None before anything could be read), and why
+    it may be missing or old."""
+
+    snapshot: Snapshot | None
+    state: str  # "ready", "no_warehouse", "not_built", "empty"
+    busy: str | None = None  # the process that held the warehouse at the last try
+
+
+class Reader:
+    """Reads the warehouse when it has changed, keeping the last good copy."""
+
+    def __init__(self, database: Path) -> None:
+        self.database = database
+        self._lock = threading.Lock()
+        # The stamp of the file the current copy was read from.
+        self.read_stamp: tuple | None = None
+        self._reading = Reading(None, "no_warehouse")
+
+    def stamp(self) -> tuple | None:
+        """Size and modification time of the file and its write-ahead log."""
+        parts = []
+        for path in (self.database, Path(f"{self.database}.wal")):
+            try:
+                status = path.stat()
+            except OSError:
+                parts.append(None)
+            else:
+                parts.append((status.st_size, status.st_mtime_ns))
+        return None if parts[0] is None else tuple(parts)
+
+    def read(self) -> Reading:
+        with self._lock:
+            stamp = self.stamp()
+            if stamp is None:
+                self.read_stamp, self._reading = None, Reading(None, "no_warehouse")
+            elif stamp != self.read_stamp:
+                self._refresh(stamp)
+            return self._reading
+
+    def _refresh(self, stamp: tuple) -> None:
+        memory = duckdb.connect(":memory:")
+        try:
+            state = self._copy(memory)
+        except duckdb.Error as error:
+            memory.close()
+            pid = lock_holder(error)
+            if pid is None:
+                raise
+            # Keep the last copy; try again on the next read.
+            self._reading = Reading(self._reading.snapshot, self._reading.state,
+                                    busy=process_description(pid))  # fmt: skip
+            return
+        self.read_stamp = stamp
+        self._reading = Reading(Snapshot(memory, datetime.now().astimezone()), state)
+
+    def _copy(self, memory: duckdb.DuckDBPyConnection) -> str:
+        memory.execute(f"attach {sql_literal(str(self.database))} as w (read_only)")
+        try:
+            present = {
+                row[0]
+                for row in memory.execute(
+                    "select table_name from information_schema.tables "
+                    "where table_catalog = 'w' and table_schema = 'marts'"
+                ).fetchall()
+            }
+            if not set(MARTS) <= present:
+                return "not_built"
+            for table, sql in COPY_QUERIES.items():
+                memory.execute(f"create table {table} as {sql}")
+        finally:
+            memory.execute("detach w")
+        rows = memory.execute(
+            "select (select count(*) from funnel) + (select count(*) from ledger)"
+        )
+        return "ready" if rows.fetchone()[0] else "empty"  # type: ignore[index]
