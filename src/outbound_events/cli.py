@@ -42,16 +42,20 @@ from outbound_events.summary import SUMMARY_TABLES, print_summary
 DEBUG_ENV = "OUTBOUND_EVENTS_DEBUG"
 
 
+# A dashboard's read holds the file for a moment: wait that out by default.
+DEFAULT_WAIT_SECONDS = 5.0
+
+
 def wait_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--wait",
         "wait",
         type=click.FloatRange(min=0),
-        default=0,
+        default=DEFAULT_WAIT_SECONDS,
         show_default=True,
         metavar="SECONDS",
-        help="While another process (a load, a build) holds the warehouse, wait up to "
-        "this long for it to finish instead of stopping at once.",
+        help="While another process (a load, a build, a dashboard's read) holds the "
+        "warehouse, wait up to this long for it to finish; 0 stops at once.",
     )(command)
 
 

@@ -62,11 +62,13 @@ def query_list(name: str) -> list[str]:
     return [v for v in st.query_params.get_all(name) if v]
 
 
-def query_day(name: str, default: date | None) -> date | None:
+def query_day(name: str, first: date, last: date, default: date) -> date:
+    """The day the address gives (?from=, ?to=), within the data's days."""
     try:
-        return date.fromisoformat(st.query_params.get(name, ""))
+        chosen = date.fromisoformat(st.query_params.get(name, ""))
     except ValueError:
         return default
+    return min(max(chosen, first), last)
 
 
 def sidebar_filters(snapshot: Snapshot) -> Filters:
@@ -75,11 +77,22 @@ def sidebar_filters(snapshot: Snapshot) -> Filters:
     choices = snapshot.choices()
     first, last = choices["first_day"], choices["last_day"]
     st.sidebar.header("Filters")
+    # The dates follow the data (a build that adds a day widens them) unless the
+    # address pins them: a widget per data range, a bound kept only when chosen.
+    span = f"{first}-{last}"
     start = st.sidebar.date_input(
-        "From", value=query_day("from", first), min_value=first, max_value=last, key="from"
+        "From",
+        value=query_day("from", first, last, first),
+        min_value=first,
+        max_value=last,
+        key=f"from-{span}",
     )
     end = st.sidebar.date_input(
-        "To", value=query_day("to", last), min_value=first, max_value=last, key="to"
+        "To",
+        value=query_day("to", first, last, last),
+        min_value=first,
+        max_value=last,
+        key=f"to-{span}",
     )
     providers = st.sidebar.multiselect(
         "Provider",
@@ -104,15 +117,14 @@ def sidebar_filters(snapshot: Snapshot) -> Filters:
         placeholder="All campaigns",
         key="campaign",
     )
-    st.query_params.from_dict(
-        {
-            "from": start.isoformat() if start else "",
-            "to": end.isoformat() if end else "",
-            "provider": providers,
-            "channel": channels,
-            "campaign": campaigns,
-        }
-    )
+    chosen = {
+        "from": start.isoformat() if start and start != first else "",
+        "to": end.isoformat() if end and end != last else "",
+        "provider": providers,
+        "channel": channels,
+        "campaign": campaigns,
+    }
+    st.query_params.from_dict({name: value for name, value in chosen.items() if value})
     return Filters(start, end, list(providers), list(channels), list(campaigns))
 
 
@@ -141,7 +153,7 @@ def headline(snapshot: Snapshot, filters: Filters) -> None:
             tooltip=["stage", "messages"],
         )
     )
-    st.altair_chart(chart, use_container_width=True)
+    st.altair_chart(chart, width="stretch")
 
 
 def breakdown(snapshot: Snapshot, filters: Filters) -> None:
@@ -154,7 +166,7 @@ def breakdown(snapshot: Snapshot, filters: Filters) -> None:
     st.dataframe(
         shown,
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         column_config={
             rate: st.column_config.NumberColumn(RATE_LABELS[rate], format="percent")
             for rate in HEADLINE_RATES
@@ -178,7 +190,7 @@ def over_time(snapshot: Snapshot, filters: Filters) -> None:
             tooltip=["message_date:T", "rate:N", alt.Tooltip("value:Q", format=".1%")],
         )
     )
-    st.altair_chart(chart, use_container_width=True)
+    st.altair_chart(chart, width="stretch")
 
 
 def time_to_open(snapshot: Snapshot, filters: Filters) -> None:
@@ -194,7 +206,7 @@ def time_to_open(snapshot: Snapshot, filters: Filters) -> None:
             tooltip=["time to first open", "messages"],
         )
     )
-    st.altair_chart(chart, use_container_width=True)
+    st.altair_chart(chart, width="stretch")
     st.caption("Opened messages by the time from their first send to their first open.")
 
 
@@ -217,7 +229,7 @@ def top_campaigns(snapshot: Snapshot, filters: Filters) -> None:
             ]
         ],  # fmt: skip
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         column_config={
             "open_rate": st.column_config.NumberColumn("Open rate", format="percent"),
             "click_rate": st.column_config.NumberColumn("Click rate", format="percent"),
@@ -233,7 +245,7 @@ def accounting(snapshot: Snapshot, filters: Filters) -> None:
         if rejects.empty:
             st.write("No record was rejected.")
         else:
-            st.dataframe(rejects, hide_index=True, use_container_width=True)
+            st.dataframe(rejects, hide_index=True, width="stretch")
     with right:
         st.subheader("Load ledger")
         ledger = snapshot.ledger(filters)
@@ -259,7 +271,7 @@ def accounting(snapshot: Snapshot, filters: Filters) -> None:
                 ]
             ],  # fmt: skip
             hide_index=True,
-            use_container_width=True,
+            width="stretch",
         )
 
 
