@@ -202,7 +202,7 @@ def time_to_open(snapshot: Snapshot, filters: Filters) -> None:
         .mark_bar()
         .encode(
             x=alt.X("time to first open:N", sort=order),
-            y=alt.Y("messages:Q"),
+            y=alt.Y("messages:Q", axis=alt.Axis(tickMinStep=1, format="d")),
             tooltip=["time to first open", "messages"],
         )
     )
@@ -238,6 +238,7 @@ def top_campaigns(snapshot: Snapshot, filters: Filters) -> None:
 
 
 def accounting(snapshot: Snapshot, filters: Filters) -> None:
+    st.caption("Rejected records and loads: every load of the chosen providers, whatever the days.")
     left, right = st.columns(2)
     with left:
         st.subheader("Rejected records by reason")

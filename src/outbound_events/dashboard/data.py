@@ -94,8 +94,7 @@ COPY_QUERIES = {
         group by all
     """,
     "rejects": """
-        select provider, rejection_reason, cast(loaded_at as date) as loaded_on,
-               count(*) as records
+        select provider, rejection_reason, count(*) as records
         from w.marts.rejected_events
         group by all
     """,
@@ -113,25 +112,25 @@ class Filters:
     channels: list[str] = field(default_factory=list)
     campaigns: list[str] = field(default_factory=list)
 
-    def where(
-        self, *, campaigns: bool = True, channels: bool = True, day: str = "message_date"
-    ) -> tuple[str, list[object]]:
-        """A where clause and its parameters over the copy's columns."""
+    def where(self, *, messages: bool = True) -> tuple[str, list[object]]:
+        """A where clause and its parameters over the copy's columns; with
+        messages=False only the provider (rejects and loads have no message day,
+        channel or campaign: they show every load of the chosen providers)."""
         clauses: list[str] = ["true"]
         parameters: list[object] = []
-        if self.start is not None:
-            clauses.append(f"{day} >= ?")
+        if messages and self.start is not None:
+            clauses.append("message_date >= ?")
             parameters.append(self.start)
-        if self.end is not None:
-            clauses.append(f"{day} <= ?")
+        if messages and self.end is not None:
+            clauses.append("message_date <= ?")
             parameters.append(self.end)
         if self.providers:
             clauses.append("list_contains(?, provider)")
             parameters.append(list(self.providers))
-        if channels and self.channels:
+        if messages and self.channels:
             clauses.append("list_contains(?, channel)")
             parameters.append(list(self.channels))
-        if campaigns and self.campaigns:
+        if messages and self.campaigns:
             clauses.append("list_contains(?, campaign_or_canvas_id)")
             parameters.append(list(self.campaigns))
         return " and ".join(clauses), parameters
@@ -219,7 +218,7 @@ class Snapshot:
         )
 
     def rejects(self, filters: Filters) -> pd.DataFrame:
-        where, parameters = filters.where(campaigns=False, channels=False, day="loaded_on")
+        where, parameters = filters.where(messages=False)
         return self.query(
             "select rejection_reason, provider, sum(records) as records from rejects "
             f"where {where} group by all order by records desc, rejection_reason, provider",
@@ -227,9 +226,7 @@ class Snapshot:
         )
 
     def ledger(self, filters: Filters) -> pd.DataFrame:
-        where, parameters = filters.where(
-            campaigns=False, channels=False, day="cast(loaded_at as date)"
-        )
+        where, parameters = filters.where(messages=False)
         return self.query(
             f"select * from ledger where {where} order by loaded_at desc, provider, load_id",
             parameters,
