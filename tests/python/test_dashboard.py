@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from fixtures.holder import held
 from fixtures.loader_files import run_cli, write_text
 from outbound_events.dashboard.data import RATES, STAGES, Filters, Reader
 from outbound_events.project import project_dir
@@ -36,16 +37,6 @@ HEADLINE = {
     "Click rate": "click_rate", "Click-to-open rate": "click_to_open_rate",
     "Conversion rate": "conversion_rate",
 }  # fmt: skip
-HOLDER = """
-import sys, time, duckdb
-connection = duckdb.connect(sys.argv[1], read_only=sys.argv[3] == "ro")
-if sys.argv[3] == "rw":
-    connection.execute("create or replace table main.touched as select 1 as x")
-    connection.execute("checkpoint")
-print("ready", flush=True)
-time.sleep(float(sys.argv[2]))
-connection.close()
-"""
 
 
 def customerio_lines(day: str, users: list[str], opened: list[str]) -> str:
@@ -62,21 +53,6 @@ def customerio_lines(day: str, users: list[str], opened: list[str]) -> str:
     lines = [event("Email Delivered", user, "08") for user in users]
     lines += [event("Email Opened", user, "09") for user in opened]
     return "\n".join(lines) + "\n"
-
-
-@contextmanager
-def held(database: Path, seconds: float, mode: str) -> Iterator[subprocess.Popen[str]]:
-    """Another process holding the warehouse (`rw`: after writing to it)."""
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(database), str(seconds), mode],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "ready\n"
-        yield holder
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 def mart_totals(database: Path, where: str = "true", parameters: list | None = None) -> dict:
@@ -156,7 +132,7 @@ def test_a_held_warehouse_keeps_the_last_copy(sample_warehouse, tmp_path):
     reader = Reader(database)
     first = reader.read()
     assert first.state == "ready"
-    with held(database, 60, "rw") as holder:
+    with held(database, 60, "write") as holder:
         busy = reader.read()  # the file changed, and its writer holds it
         assert busy.snapshot is first.snapshot
         assert busy.busy is not None and f"PID {holder.pid}" in busy.busy
@@ -170,7 +146,7 @@ def test_writers_wait_out_a_short_read(tmp_path):
     moment (as the dashboard does) wait for it and succeed."""
     database = tmp_path / "warehouse.duckdb"
     write_text(tmp_path / "a.ndjson", customerio_lines("2024-03-04", ["u1", "u2"], ["u1"]))
-    with held(database, 2, "rw"):
+    with held(database, 2, "write"):
         pass  # create the file
     with held(database, 2, "ro"):
         loaded = run_cli(database, "load", "-p", "customerio", tmp_path / "a.ndjson")

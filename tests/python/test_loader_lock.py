@@ -7,38 +7,12 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from fixtures.holder import HOLDER, held
 from fixtures.loader_files import query, run_cli, snapshot, write_text
-
-# A second process that opens the warehouse (for writing unless told read-only),
-# says "ready" and holds it for the given seconds.
-HOLDER = """
-import sys, time, duckdb
-connection = duckdb.connect(sys.argv[1], read_only=sys.argv[3] == "ro")
-print("ready", flush=True)
-time.sleep(float(sys.argv[2]))
-connection.close()
-"""
-
-
-@contextmanager
-def held(database: Path, seconds: float = 60, mode: str = "rw") -> Iterator[subprocess.Popen[str]]:
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(database), str(seconds), mode],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "ready\n"
-        yield holder
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 def in_use(database: Path, holder: subprocess.Popen[str]) -> str:

@@ -14,15 +14,20 @@ import math
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
 from fixtures.loader_files import RAW_TABLES, record_schema, write_avro, write_text
+from outbound_events.dashboard import spark_copy
+from outbound_events.dashboard.data import Filters, Reader
 from outbound_events.export import TableName, export_table
 from outbound_events.spark_snapshot import snapshot
 
@@ -84,18 +89,24 @@ class Engines:
         self.cli(target, "export", table, "--out", str(out))
         return pq.read_table(out).to_pylist()
 
-    def export_marts(self, target: str) -> dict[str, list[dict[str, Any]]]:
-        """Every mart, as `export` writes it (on Spark from one snapshot: one JVM)."""
+    @contextmanager
+    def environment(self, target: str) -> Iterator[None]:
+        """This process's environment set for `target` for a while."""
         saved = dict(os.environ)
         os.environ.update(self.env(target))
         try:
+            yield
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+    def export_marts(self, target: str) -> dict[str, list[dict[str, Any]]]:
+        """Every mart, as `export` writes it (on Spark from one snapshot: one JVM)."""
+        with self.environment(target):
             if target == "spark":
                 with snapshot(MARTS) as database:
                     return self._exported(target, database)
             return self._exported(target, self.duckdb_file)
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
 
     def _exported(self, target: str, database: Path) -> dict[str, list[dict[str, Any]]]:
         tables = {}
@@ -290,6 +301,17 @@ def test_an_incremental_run_agrees_again(engines, tmp_path):
     # `outbound-events export` itself on Spark
     ledger = engines.export("spark", "marts.load_ledger")
     assert ledger and all(row["is_balanced"] for row in ledger)
+    # The dashboard on Spark reads a copy of its marts: the same numbers as on DuckDB.
+    with engines.environment("spark"):
+        copy = spark_copy(engines.spark_dir / "dashboard.duckdb")
+    on_spark, on_duckdb = Reader(copy).read(), Reader(engines.duckdb_file).read()
+    assert on_spark.state == on_duckdb.state == "ready"
+    for view in (lambda s: s.funnel(Filters(), ["provider", "channel"]),
+                 lambda s: s.time_to_open(Filters()), lambda s: s.rejects(Filters())):  # fmt: skip
+        pd.testing.assert_frame_equal(
+            view(on_spark.snapshot), view(on_duckdb.snapshot), check_dtype=False, rtol=1e-9
+        )
+    assert on_spark.snapshot.funnel(Filters()).iloc[0]["messages"] > 0
 
 
 def test_the_sample_builds_the_same_marts_on_both_engines(tmp_path):

@@ -80,43 +80,26 @@ def sidebar_filters(snapshot: Snapshot) -> Filters:
     # The dates follow the data (a build that adds a day widens them) unless the
     # address pins them: a widget per data range, a bound kept only when chosen.
     span = f"{first}-{last}"
-    start = st.sidebar.date_input(
-        "From",
-        value=query_day("from", first, last, first),
-        min_value=first,
-        max_value=last,
-        key=f"from-{span}",
-    )
-    end = st.sidebar.date_input(
-        "To",
-        value=query_day("to", first, last, last),
-        min_value=first,
-        max_value=last,
-        key=f"to-{span}",
-    )
-    providers = st.sidebar.multiselect(
-        "Provider",
-        choices["providers"],
-        default=[p for p in query_list("provider") if p in choices["providers"]],
-        placeholder="All providers",
-        key="provider",
-    )
-    channels = st.sidebar.multiselect(
-        "Channel",
-        choices["channels"],
-        default=[c for c in query_list("channel") if c in choices["channels"]],
-        placeholder="All channels",
-        key="channel",
-    )
+    start, end = (
+        st.sidebar.date_input(
+            label, value=query_day(name, first, last, default), min_value=first,
+            max_value=last, key=f"{name}-{span}",
+        )
+        for label, name, default in [("From", "from", first), ("To", "to", last)]
+    )  # fmt: skip
     labels = choices["campaigns"]
-    campaigns = st.sidebar.multiselect(
-        "Campaign or Canvas",
-        list(labels),
-        default=[c for c in query_list("campaign") if c in labels],
-        format_func=lambda key: labels[key],
-        placeholder="All campaigns",
-        key="campaign",
-    )
+    providers, channels, campaigns = (
+        st.sidebar.multiselect(
+            label, options, default=[v for v in query_list(name) if v in options],
+            format_func=lambda value, names=names: names.get(value, value),
+            placeholder=f"All {plural}", key=name,
+        )
+        for label, name, plural, options, names in [
+            ("Provider", "provider", "providers", choices["providers"], {}),
+            ("Channel", "channel", "channels", choices["channels"], {}),
+            ("Campaign or Canvas", "campaign", "campaigns", list(labels), labels),
+        ]
+    )  # fmt: skip
     chosen = {
         "from": start.isoformat() if start and start != first else "",
         "to": end.isoformat() if end and end != last else "",
