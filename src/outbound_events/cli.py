@@ -21,6 +21,7 @@ from outbound_events.loading.warehouse import missing_tables
 from outbound_events.loading.warehouse_lock import (
     WarehouseError,
     WarehouseInUseError,
+    check_is_duckdb,
     in_use_message,
     lock_holder,
     wait_until_free,
@@ -270,6 +271,7 @@ def dashboard(port: int) -> None:
         database = spark_copy(spark_dir() / "dashboard.duckdb")
     else:
         database = warehouse_path()
+        check_is_duckdb(database)
     click.echo(f"serving the dashboard of {database} on http://127.0.0.1:{port} (Ctrl-C stops)")
     code = serve(database, port)
     if code:

@@ -337,3 +337,14 @@ def test_load_and_build_while_the_page_is_open(browser, tmp_path):
             wait_for_numbers(page, expected)
         assert page.get_by_test_id("stMultiSelect").filter(has_text="Provider").count() == 1
         wait_for_text(page, "Every record of every load is accounted for.")
+
+
+def test_a_file_that_is_no_warehouse_is_said_not_raised(tmp_path):
+    bogus = tmp_path / "notes.duckdb"
+    bogus.write_text("these are my notes, not a database\n" * 10)
+    reading = Reader(bogus).read()
+    assert (reading.state, reading.snapshot) == ("unreadable", None)
+    assert reading.error
+    refused = run_cli(bogus, "dashboard", "--port", str(free_port()), timeout=60)
+    assert refused.returncode == 1
+    assert f"{bogus} is not a DuckDB database file" in refused.stderr

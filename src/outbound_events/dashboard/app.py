@@ -260,6 +260,9 @@ def accounting(snapshot: Snapshot, filters: Filters) -> None:
 
 
 def empty_state(reading: Reading, database: str) -> None:
+    if reading.state == "unreadable":
+        st.error(f"Cannot read the warehouse {database}: {reading.error}")
+        return
     st.info(
         {
             "no_warehouse": f"Nothing loaded yet: there is no warehouse at {database}.",

@@ -150,14 +150,6 @@ class Snapshot:
         finally:
             cursor.close()
 
-    def scalar(self, sql: str, parameters: list[object] | None = None) -> object:
-        cursor = self.connection.cursor()
-        try:
-            row = cursor.execute(sql, parameters or []).fetchone()
-            return row[0] if row else None
-        finally:
-            cursor.close()
-
     # What the filters can choose from.
     def choices(self) -> dict[str, object]:
         days = self.query(
@@ -245,8 +237,9 @@ class Reading:
     it may be missing or old."""
 
     snapshot: Snapshot | None
-    state: str  # "ready", "no_warehouse", "not_built", "empty"
+    state: str  # "ready", "no_warehouse", "not_built", "empty", "unreadable"
     busy: str | None = None  # the process that held the warehouse at the last try
+    error: str | None = None  # why it is unreadable
 
 
 class Reader:
@@ -287,8 +280,11 @@ class Reader:
         except duckdb.Error as error:
             memory.close()
             pid = lock_holder(error)
-            if pid is None:
-                raise
+            if pid is None:  # not a DuckDB file, a newer format, a broken file
+                lines = str(error).strip().splitlines()
+                self.read_stamp = stamp
+                self._reading = Reading(None, "unreadable", error=lines[0] if lines else "")
+                return
             # Keep the last copy; try again on the next read.
             self._reading = Reading(self._reading.snapshot, self._reading.state,
                                     busy=process_description(pid))  # fmt: skip
