@@ -28,7 +28,7 @@ import pytest
 
 from fixtures.holder import held
 from fixtures.loader_files import run_cli, write_text
-from outbound_events.dashboard.data import RATES, STAGES, Filters, Reader
+from outbound_events.dashboard.data import MARTS, RATES, STAGES, Filters, Reader
 from outbound_events.project import project_dir
 
 HEADLINE = {
@@ -90,6 +90,14 @@ def test_reader_states_and_numbers(sample_warehouse, tmp_path):
     write_text(tmp_path / "a.ndjson", customerio_lines("2024-03-04", ["u1"], []))
     assert run_cli(loaded_only, "load", "-p", "customerio", tmp_path / "a.ndjson").returncode == 0
     assert Reader(loaded_only).read().state == "not_built"
+
+    # Built, but with nothing loaded (a plain `dbt build` on a fresh clone).
+    emptied = tmp_path / "emptied.duckdb"
+    shutil.copyfile(sample_warehouse, emptied)
+    with duckdb.connect(str(emptied)) as connection:
+        for mart in MARTS:
+            connection.execute(f"delete from marts.{mart}")
+    assert Reader(emptied).read().state == "empty"
 
     reading = Reader(sample_warehouse).read()
     assert reading.state == "ready" and reading.busy is None
