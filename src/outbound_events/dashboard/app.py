@@ -45,8 +45,13 @@ HEADLINE_RATES = [
 ]
 
 
+def count_value(value: object) -> int:
+    """A summed count as a number: 0 for no rows (DuckDB's sum of nothing, NaN here)."""
+    return 0 if value is None or pd.isna(value) else int(value)  # type: ignore[arg-type]
+
+
 def count_text(value: object) -> str:
-    return "0" if value is None or pd.isna(value) else f"{int(value):,}"
+    return f"{count_value(value):,}"
 
 
 def rate_text(value: object) -> str:
@@ -78,13 +83,14 @@ def sidebar_filters(snapshot: Snapshot) -> Filters:
     first, last = choices["first_day"], choices["last_day"]
     st.sidebar.header("Filters")
     # The dates follow the data (a build that adds a day widens them) unless the
-    # address pins them: a widget per data range, a bound kept only when chosen.
+    # address pins them: a widget per data range, a bound kept only when chosen. No
+    # dates when no message was built (every record rejected, say).
     span = f"{first}-{last}"
     start, end = (
         st.sidebar.date_input(
             label, value=query_day(name, first, last, default), min_value=first,
             max_value=last, key=f"{name}-{span}",
-        )
+        ) if first and last else None
         for label, name, default in [("From", "from", first), ("To", "to", last)]
     )  # fmt: skip
     labels = choices["campaigns"]
@@ -126,7 +132,7 @@ def headline(snapshot: Snapshot, filters: Filters) -> None:
         f"or clicks: {count_text(totals['machine_opened'])} machine-opened messages, "
         f"{count_text(totals['suspected_bot_clicks'])} suspected bot clicks."
     )
-    stages = pd.DataFrame({"stage": STAGES, "messages": [int(totals[s] or 0) for s in STAGES]})
+    stages = pd.DataFrame({"stage": STAGES, "messages": [count_value(totals[s]) for s in STAGES]})
     chart = (
         alt.Chart(stages)
         .mark_bar()
@@ -266,7 +272,7 @@ def empty_state(reading: Reading, database: str) -> None:
     st.info(
         {
             "no_warehouse": f"Nothing loaded yet: there is no warehouse at {database}.",
-            "not_built": f"The warehouse {database} has no marts yet.",
+            "not_built": f"Nothing built yet: the warehouse {database} has no marts.",
             "empty": f"Nothing loaded yet: the marts of {database} are empty.",
         }[reading.state]
         + " Load a provider's export and build: `outbound-events load --provider <key> PATH`, "
@@ -294,7 +300,9 @@ def main() -> None:
             f"{reading.snapshot.read_at:%H:%M:%S}." if reading.snapshot else
             f"The warehouse is being written ({reading.busy}); the page will show it when done."
         )  # fmt: skip
-    if reading.snapshot is None or reading.state != "ready":
+    if reading.snapshot is None and reading.busy:
+        pass  # said above
+    elif reading.snapshot is None or reading.state != "ready":
         empty_state(reading, database)
     else:
         snapshot = reading.snapshot
@@ -309,7 +317,7 @@ def main() -> None:
             time_to_open(snapshot, filters)
         top_campaigns(snapshot, filters)
         accounting(snapshot, filters)
-    watch(source, source.read_stamp)
+    watch(source, reading.stamp)
 
 
 main()

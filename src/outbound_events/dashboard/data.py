@@ -15,7 +15,7 @@ Filter values are always bound as parameters, never pasted into SQL.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -72,25 +72,31 @@ _CAMPAIGN_ID = "coalesce(canvas_id, campaign_id)"
 _CAMPAIGN_TYPE = (
     "case when canvas_id is not null then 'canvas' when campaign_id is not null then 'campaign' end"
 )
+# A campaign (or Canvas) the filter can choose: ids are the provider's own, so two
+# providers (or a Canvas and a campaign) may share one; the key tells them apart.
+_CAMPAIGN_KEY = "provider || '/' || campaign_type || '/' || campaign_or_canvas_id"
 
 # The copy: one in-memory table per query, read from the attached warehouse `w`.
 COPY_QUERIES = {
-    "funnel": """
+    "funnel": f"""
         select
             * exclude (funnel_day_key),
             coalesce(campaign_or_canvas_name || ' (' || campaign_or_canvas_id || ')',
-                     campaign_or_canvas_id, '(no campaign)') as campaign
+                     campaign_or_canvas_id, '(no campaign)') as campaign,
+            {_CAMPAIGN_KEY} as campaign_key
         from w.marts.engagement_funnel_daily
     """,
     "time_to_open": f"""
-        select
-            message_date, provider, channel,
-            {_CAMPAIGN_TYPE} as campaign_type,
-            {_CAMPAIGN_ID} as campaign_or_canvas_id,
-            {_BUCKET_CASE} as bucket,
-            count(*) as messages
-        from w.marts.message_lifecycle
-        where is_opened and seconds_to_open is not null and not has_clock_skew
+        select *, {_CAMPAIGN_KEY} as campaign_key, count(*) as messages
+        from (
+            select
+                message_date, provider, channel,
+                {_CAMPAIGN_TYPE} as campaign_type,
+                {_CAMPAIGN_ID} as campaign_or_canvas_id,
+                {_BUCKET_CASE} as bucket
+            from w.marts.message_lifecycle
+            where is_opened and seconds_to_open is not null and not has_clock_skew
+        ) as opened
         group by all
     """,
     "rejects": """
@@ -131,7 +137,7 @@ class Filters:
             clauses.append("list_contains(?, channel)")
             parameters.append(list(self.channels))
         if messages and self.campaigns:
-            clauses.append("list_contains(?, campaign_or_canvas_id)")
+            clauses.append("list_contains(?, campaign_key)")
             parameters.append(list(self.campaigns))
         return " and ".join(clauses), parameters
 
@@ -156,14 +162,14 @@ class Snapshot:
             "select min(message_date) as first, max(message_date) as last from funnel"
         )
         campaigns = self.query(
-            "select campaign_or_canvas_id, any_value(campaign) as label from funnel "
-            "where campaign_or_canvas_id is not null group by all order by label"
+            "select campaign_key, any_value(campaign) || ' · ' || provider as label from funnel "
+            "where campaign_key is not null group by campaign_key, provider order by label"
         )
         return {
             "providers": self._distinct("provider"),
             "channels": self._distinct("channel"),
             "campaigns": dict(
-                zip(campaigns["campaign_or_canvas_id"], campaigns["label"], strict=True)
+                zip(campaigns["campaign_key"], campaigns["label"], strict=True)
             ),  # fmt: skip
             "first_day": _as_date(days["first"][0]),
             "last_day": _as_date(days["last"][0]),
@@ -240,16 +246,16 @@ class Reading:
     state: str  # "ready", "no_warehouse", "not_built", "empty", "unreadable"
     busy: str | None = None  # the process that held the warehouse at the last try
     error: str | None = None  # why it is unreadable
+    stamp: tuple | None = None  # the warehouse's stamp when this was read
 
 
 class Reader:
-    """Reads the warehouse when it has changed, keeping the last good copy."""
+    """Reads the warehouse when it has changed, keeping the last good copy. One per
+    warehouse, shared by the page's sessions."""
 
     def __init__(self, database: Path) -> None:
         self.database = database
         self._lock = threading.Lock()
-        # The stamp of the file the current copy was read from.
-        self.read_stamp: tuple | None = None
         self._reading = Reading(None, "no_warehouse")
 
     def stamp(self) -> tuple | None:
@@ -265,15 +271,18 @@ class Reader:
         return None if parts[0] is None else tuple(parts)
 
     def read(self) -> Reading:
+        """The copy of the warehouse as it is now, read again if it changed; when a
+        writer holds it, the last copy with `busy` set (and its old stamp, so the
+        next read tries again)."""
         with self._lock:
             stamp = self.stamp()
             if stamp is None:
-                self.read_stamp, self._reading = None, Reading(None, "no_warehouse")
-            elif stamp != self.read_stamp:
-                self._refresh(stamp)
+                self._reading = Reading(None, "no_warehouse")
+            elif stamp != self._reading.stamp:
+                self._reading = self._refreshed(stamp)
             return self._reading
 
-    def _refresh(self, stamp: tuple) -> None:
+    def _refreshed(self, stamp: tuple) -> Reading:
         memory = duckdb.connect(":memory:")
         try:
             state = self._copy(memory)
@@ -282,15 +291,9 @@ class Reader:
             pid = lock_holder(error)
             if pid is None:  # not a DuckDB file, a newer format, a broken file
                 lines = str(error).strip().splitlines()
-                self.read_stamp = stamp
-                self._reading = Reading(None, "unreadable", error=lines[0] if lines else "")
-                return
-            # Keep the last copy; try again on the next read.
-            self._reading = Reading(self._reading.snapshot, self._reading.state,
-                                    busy=process_description(pid))  # fmt: skip
-            return
-        self.read_stamp = stamp
-        self._reading = Reading(Snapshot(memory, datetime.now().astimezone()), state)
+                return Reading(None, "unreadable", error=lines[0] if lines else "", stamp=stamp)
+            return replace(self._reading, busy=process_description(pid))
+        return Reading(Snapshot(memory, datetime.now().astimezone()), state, stamp=stamp)
 
     def _copy(self, memory: duckdb.DuckDBPyConnection) -> str:
         memory.execute(f"attach {sql_literal(str(self.database))} as w (read_only)")
