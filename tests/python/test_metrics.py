@@ -21,6 +21,7 @@ import duckdb
 from fixtures.loader_files import load, write_text
 from fixtures.warehouse import build, warehouse_env
 from outbound_events import dbt
+from outbound_events.dashboard.data import RATE_DENOMINATORS, rolled_up
 from outbound_events.project import project_dir
 
 sys.path.insert(0, str(project_dir() / "benchmarks"))
@@ -30,17 +31,6 @@ ROOT = project_dir()
 # The mart's grain as MetricFlow names it, and as the mart does.
 MF_GRAIN = ["metric_time__day", "provider", "channel", "message__campaign_type", "campaign"]
 MART_GRAIN = ["message_date", "provider", "channel", "campaign_type", "campaign_or_canvas_id"]
-# Denominators of the rates (macros/funnel_helpers.sql funnel_rates()).
-RATE_DENOMINATORS = {
-    "delivery_rate": "delivery_rate_denominator",
-    "open_rate": "reached",
-    "click_rate": "reached",
-    "click_to_open_rate": "opened",
-    "bounce_rate": "sent",
-    "unsubscribe_rate": "reached",
-    "spam_rate": "reached",
-    "conversion_rate": "reached",
-}
 
 
 def mf_executable() -> str:
@@ -135,15 +125,12 @@ def check_metrics_equal_mart(database: Path, tmp_path: Path) -> int:
     assert_same_numbers(expected, actual, "day × provider × channel × campaign")
 
     # Rolled up to day × provider × channel: sums, and rates from summed numerators.
+    # (what the dashboard shows: dashboard.data.rolled_up)
     rates = [m for m in metrics if m in RATE_DENOMINATORS]
     counts = [m for m in metrics if m not in RATE_DENOMINATORS]
-    sums = ", ".join(f"sum({c}) as {c}" for c in counts)
-    ratios = ", ".join(
-        f"sum({r}_numerator) / nullif(sum({RATE_DENOMINATORS[r]}), 0) as {r}" for r in rates
-    )
     columns, rows = mart_rows(
         database,
-        f"select message_date, provider, channel, {sums}, {ratios} "
+        f"select message_date, provider, channel, {rolled_up(counts, rates)} "
         "from marts.engagement_funnel_daily group by all",
     )
     expected = {

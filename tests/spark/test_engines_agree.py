@@ -29,6 +29,7 @@ from fixtures.loader_files import RAW_TABLES, record_schema, write_avro, write_t
 from outbound_events.dashboard import spark_copy
 from outbound_events.dashboard.data import Filters, Reader
 from outbound_events.export import TableName, export_table
+from outbound_events.project import sql_literal
 from outbound_events.spark_snapshot import snapshot
 
 MARTS = [
@@ -71,7 +72,7 @@ class Engines:
         self.cli("spark", "load", "--provider", provider, *map(str, paths))
         landing = self.spark_dir / "landing.duckdb"
         with duckdb.connect(str(self.duckdb_file)) as connection:
-            connection.execute(f"attach '{landing}' as landing (read_only)")
+            connection.execute(f"attach {sql_literal(str(landing))} as landing (read_only)")
             connection.execute("create schema if not exists raw")
             for table in RAW_TABLES:
                 connection.execute(

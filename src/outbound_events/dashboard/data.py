@@ -28,24 +28,38 @@ from outbound_events.project import sql_literal
 # The marts the dashboard reads (the dbt exposure `funnel_dashboard` lists them too).
 MARTS = ["engagement_funnel_daily", "message_lifecycle", "rejected_events", "load_ledger"]
 
-# Funnel counts, in the order of the funnel, and the rates with their numerator and
-# denominator columns of engagement_funnel_daily (macros/funnel_helpers.sql).
+# Funnel counts, in the order of the funnel, and the rates of engagement_funnel_daily
+# (macros/funnel_helpers.sql funnel_rates()).
 STAGES = ["sent", "delivered", "opened", "clicked", "converted"]
 COUNTS = [
     "messages", "sent", "delivered", "reached", "opened", "clicked", "converted", "bounced",
     "unsubscribed", "spam_reported", "total_opens", "total_clicks", "machine_opened",
     "suspected_bot_clicks", "attributed_purchases", "attributed_revenue",
 ]  # fmt: skip
-RATES = {
-    "delivery_rate": ("delivery_rate_numerator", "delivery_rate_denominator"),
-    "open_rate": ("open_rate_numerator", "reached"),
-    "click_rate": ("click_rate_numerator", "reached"),
-    "click_to_open_rate": ("click_to_open_rate_numerator", "opened"),
-    "bounce_rate": ("bounce_rate_numerator", "sent"),
-    "unsubscribe_rate": ("unsubscribe_rate_numerator", "reached"),
-    "spam_rate": ("spam_rate_numerator", "reached"),
-    "conversion_rate": ("conversion_rate_numerator", "reached"),
+# Each rate's denominator column; its numerator is the column `<rate>_numerator`.
+RATE_DENOMINATORS = {
+    "delivery_rate": "delivery_rate_denominator",
+    "open_rate": "reached",
+    "click_rate": "reached",
+    "click_to_open_rate": "opened",
+    "bounce_rate": "sent",
+    "unsubscribe_rate": "reached",
+    "spam_rate": "reached",
+    "conversion_rate": "reached",
 }
+
+
+def rolled_up(counts: list[str], rates: list[str] | None = None) -> str:
+    """Select items rolling rows of the funnel marts up: each count summed, each rate
+    its summed numerator over its summed denominator (null for none)."""
+    sums = [f"sum({count}) as {count}" for count in counts]
+    ratios = [
+        f"sum({rate}_numerator) / nullif(sum({RATE_DENOMINATORS[rate]}), 0) as {rate}"
+        for rate in (RATE_DENOMINATORS if rates is None else rates)
+    ]
+    return ", ".join(sums + ratios)
+
+
 # Columns a breakdown can group by.
 BREAKDOWNS = {
     "provider": ["provider"],
@@ -185,11 +199,7 @@ class Snapshot:
         """Counts and rates of the filtered rows, per `by` columns (one row without)."""
         where, parameters = filters.where()
         groups = ", ".join(by or [])
-        sums = ", ".join(f"sum({c}) as {c}" for c in COUNTS)
-        numerators = ", ".join(
-            f"sum({n}) / nullif(sum({d}), 0) as {rate}" for rate, (n, d) in RATES.items()
-        )
-        select = f"{groups + ', ' if groups else ''}{sums}, {numerators}"
+        select = f"{groups + ', ' if groups else ''}{rolled_up(COUNTS)}"
         group = (
             f"group by {groups} order by sum(sent) desc, sum(messages) desc, {groups}"
             if groups
