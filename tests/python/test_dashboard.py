@@ -21,7 +21,7 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -213,8 +213,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def dashboard(database: Path) -> Iterator[str]:
-    """`outbound-events dashboard --port N` over `database`; its address."""
+def dashboard_process(database: Path) -> Iterator[tuple[subprocess.Popen, str]]:
+    """`outbound-events dashboard --port N` over `database`, in a session (and process
+    group) of its own, once it serves; the process and its address. Afterwards
+    whatever is left of its group is stopped."""
     port = free_port()
     command = [
         str(Path(sys.executable).parent / "outbound-events"),
@@ -241,14 +243,31 @@ def dashboard(database: Path) -> Iterator[str]:
                 pass
             assert time.monotonic() < deadline, "the dashboard did not start"
             time.sleep(0.3)
-        yield address
+        yield server, address
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        for stop in (signal.SIGTERM, signal.SIGKILL):
+            if not group_alive(server.pid):
+                break
+            os.killpg(server.pid, stop)
+            with suppress(subprocess.TimeoutExpired):
+                server.wait(timeout=15)
+        server.wait()
+
+
+def group_alive(group: int) -> bool:
+    """Whether a process of process group `group` is still running."""
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@contextmanager
+def dashboard(database: Path) -> Iterator[str]:
+    """`outbound-events dashboard --port N` over `database`; its address."""
+    with dashboard_process(database) as (_, address):
+        yield address
 
 
 @pytest.fixture(scope="module")
@@ -385,3 +404,30 @@ def test_a_file_that_is_no_warehouse_is_said_not_raised(tmp_path):
     refused = run_cli(bogus, "dashboard", "--port", str(free_port()), timeout=60)
     assert refused.returncode == 1
     assert f"{bogus} is not a DuckDB database file" in refused.stderr
+
+
+def serves(address: str) -> bool:
+    """Whether something accepts connections on the address's port."""
+    port = urllib.parse.urlsplit(address).port
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_to_the_command_stops_its_server(tmp_path, stop):
+    """SIGTERM (a service manager, `kill`) or SIGINT (Ctrl-C) sent to the command's
+    process alone, not to its group, stops the page it serves: the port stops
+    accepting connections and no process of the command is left (the command runs in
+    a process group of its own here, so any server it started would be in it)."""
+    with dashboard_process(tmp_path / "warehouse.duckdb") as (server, address):
+        assert serves(address)
+        os.kill(server.pid, stop)
+        assert server.wait(timeout=15) == 0
+        deadline = time.monotonic() + 5
+        while serves(address) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not serves(address), "the server still serves after the command stopped"
+        assert not group_alive(server.pid), "a process of the command is left"

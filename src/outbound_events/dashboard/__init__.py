@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 from outbound_events.dashboard.data import MARTS
@@ -14,11 +12,11 @@ APP = Path(__file__).with_name("app.py")
 WAREHOUSE_ENV = "OUTBOUND_EVENTS_DASHBOARD_DB"
 
 
-def streamlit_command(port: int) -> list[str]:
-    """Streamlit serving the page on 127.0.0.1:`port` only, without telemetry, a
+def streamlit_arguments(port: int) -> list[str]:
+    """`streamlit run` serving the page on 127.0.0.1:`port` only, without telemetry, a
     browser of its own or a file watcher."""
     return [
-        sys.executable, "-m", "streamlit", "run", str(APP),
+        "run", str(APP),
         "--server.address", "127.0.0.1",
         "--server.port", str(port),
         "--server.headless", "true",
@@ -32,12 +30,25 @@ def streamlit_command(port: int) -> list[str]:
 
 
 def serve(database: Path, port: int) -> int:
-    """Serve the dashboard over `database` until interrupted; Streamlit's exit code."""
-    environment = {**os.environ, WAREHOUSE_ENV: str(database)}
+    """Serve the dashboard over `database` until interrupted; Streamlit's exit code.
+
+    Streamlit runs in this process (its own command, `streamlit run`, called in
+    process), not in a child: SIGTERM or SIGINT (Ctrl-C) to this process reach
+    Streamlit's own handlers, which stop the server, and no server can outlive the
+    command that started it."""
+    from streamlit.web import cli as streamlit_cli
+
+    os.environ[WAREHOUSE_ENV] = str(database)
     try:
-        return subprocess.run(streamlit_command(port), env=environment, check=False).returncode
-    except KeyboardInterrupt:
+        streamlit_cli.main.main(
+            args=streamlit_arguments(port), prog_name="streamlit", standalone_mode=False
+        )
+    except SystemExit as stopped:  # a port in use, say
+        code = stopped.code
+        return (code or 0) if code is None or isinstance(code, int) else 1
+    except KeyboardInterrupt:  # before Streamlit's handlers are set up
         return 0
+    return 0
 
 
 def spark_copy(destination: Path) -> Path:
