@@ -231,7 +231,7 @@
 {%- endmacro %}
 {% macro spark__regexp_replace_all(text_expr, pattern, replacement) -%}
     {#- Java writes group references as $1 -#}
-    regexp_replace({{ text_expr }}, '{{ outbound_events.spark_regex_literal(pattern) }}', '{{ replacement | replace("\\1", "$1") }}')
+    regexp_replace({{ text_expr }}, '{{ outbound_events.spark_regex_literal(pattern) }}', '{{ replacement | replace("\\1", "$1") | replace("\\2", "$2") }}')
 {%- endmacro %}
 
 {#- Lowercase hex SHA-256 of a text. -#}
@@ -248,3 +248,14 @@
 {% macro default__type_double() %}double precision{% endmacro %}
 {% macro duckdb__type_double() %}double{% endmacro %}
 {% macro spark__type_double() %}double{% endmacro %}
+
+{#- SQL: `body` (which names the value `name`) evaluated with `name` bound to the value
+    of `expr`, so that a long expression used several times in `body` is written (and
+    computed) once: a one-element list mapped by a lambda. -#}
+{% macro bind(expr, name, body) %}{{ return(adapter.dispatch('bind', 'outbound_events')(expr, name, body)) }}{% endmacro %}
+{% macro duckdb__bind(expr, name, body) -%}
+    list_transform([{{ expr }}], lambda {{ name }}: {{ body }})[1]
+{%- endmacro %}
+{% macro spark__bind(expr, name, body) -%}
+    transform(array({{ expr }}), {{ name }} -> {{ body }})[0]
+{%- endmacro %}

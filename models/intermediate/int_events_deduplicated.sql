@@ -16,8 +16,9 @@
 ) }}
 
 {#- The columns of the table, in order, each with how its personal data is treated
-    (macros/personal_data.sql: 'id', 'free_text', 'url', 'identifier'; none: kept as
-    it is) or the expression that computes it. -#}
+    (macros/personal_data.sql: 'id', 'name', 'free_text', 'json', 'url'; none: kept
+    as it is) or the expression that computes it. A column the policy (seed
+    personal_data_keys) names is hashed, redacted or dropped whatever its treatment. -#}
 {%- set columns = [
     ('event_id', none),
     ('provider', none),
@@ -34,14 +35,14 @@
     ('external_user_id', 'id'),
     ('message_key', none),
     ('campaign_id', 'id'),
-    ('campaign_name', 'free_text'),
+    ('campaign_name', 'name'),
     ('message_variation_id', 'id'),
     ('canvas_id', 'id'),
-    ('canvas_name', 'free_text'),
+    ('canvas_name', 'name'),
     ('canvas_variation_id', 'id'),
-    ('canvas_variation_name', 'free_text'),
+    ('canvas_variation_name', 'name'),
     ('canvas_step_id', 'id'),
-    ('canvas_step_name', 'free_text'),
+    ('canvas_step_name', 'name'),
     ('dispatch_id', 'id'),
     ('send_id', 'id'),
     ('message_id', 'id'),
@@ -50,7 +51,7 @@
     ('url', 'url'),
     ('link_id', 'id'),
     ('list_id', 'id'),
-    ('list_name', 'free_text'),
+    ('list_name', 'name'),
     ('bounce_type', none),
     ('bounce_reason', 'free_text'),
     ('error_code', 'id'),
@@ -75,13 +76,13 @@
     ('currency', "upper(trim(currency))"),
     ('quantity', none),
     ('revenue', "case when event_type = 'purchase' then price * coalesce(quantity, 1) end"),
-    ('email_address', 'identifier'),
-    ('phone_number', 'identifier'),
-    ('sender_phone_number', 'identifier'),
-    ('ip_address', 'identifier'),
-    ('ad_id', 'identifier'),
+    ('email_address', 'id'),
+    ('phone_number', 'id'),
+    ('sender_phone_number', 'id'),
+    ('ip_address', 'id'),
+    ('ad_id', 'id'),
     ('message_body', 'free_text'),
-    ('properties', 'free_text'),
+    ('properties', 'json'),
     ('copies_received', none),
     ('conflicting_copies', none),
     ('content_sha256', none),
@@ -92,21 +93,22 @@
     ('record_id', none),
 ] -%}
 
+{%- set policy = outbound_events.personal_data_policy() -%}
 {%- set screened_columns = [] -%}
 {%- set output_columns = [] -%}
 {%- for name, treatment in columns -%}
-    {%- if treatment in ['id', 'free_text', 'url'] -%}
+    {%- if treatment in ['id', 'name', 'free_text', 'json', 'url'] -%}
         {%- do screened_columns.append(name) -%}
-        {%- set treated = outbound_events.pii_treated(name, treatment, 'may_hold_personal_data') -%}
-        {%- do output_columns.append(treated ~ ' as ' ~ name) -%}
-    {%- elif treatment == 'identifier' -%}
-        {%- do output_columns.append(outbound_events.pii_treated(name, treatment) ~ ' as ' ~ name) -%}
+        {%- set guard = none if outbound_events.column_policy_action(name, policy) else 'may_hold_personal_data' -%}
+        {%- do output_columns.append(outbound_events.pii_treated(name, treatment, guard, policy) ~ ' as ' ~ name) -%}
     {%- elif treatment -%}
         {%- do output_columns.append(treatment ~ ' as ' ~ name) -%}
     {%- else -%}
         {%- do output_columns.append(name) -%}
     {%- endif -%}
 {%- endfor %}
+
+-- depends_on: {{ ref('personal_data_keys') }}
 
 -- depends_on: {{ ref('int_loads_in_run') }}
 
@@ -224,7 +226,7 @@ kept_copies as (
 screened as (
     select
         *,
-        {{ outbound_events.may_hold_personal_data(screened_columns) }} as may_hold_personal_data
+        {{ outbound_events.may_hold_personal_data(screened_columns, policy) }} as may_hold_personal_data
     from kept_copies
 ),
 

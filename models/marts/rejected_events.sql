@@ -16,6 +16,7 @@
     else (outbound_events.in_new_loads() if outbound_events.loads_are_limited() else none) %}
 
 -- depends_on: {{ ref('int_loads_in_run') }}
+-- depends_on: {{ ref('personal_data_keys') }}
 with
 
 rejected_records as (
@@ -101,7 +102,7 @@ final as (
         {{ outbound_events.pii_free_text('provider_event_name') }} as provider_event_name,
         {{ outbound_events.pii_id('user_id') }} as user_id,
         {{ outbound_events.pii_free_text('raw_timestamp') }} as raw_timestamp,
-        {{ outbound_events.pii_free_text(
+        {{ outbound_events.pii_json(
             'substring(raw_text, 1, ' ~ (var('outbound_events__rejected_raw_text_max_chars') | int) ~ ')'
         ) }} as raw_text
     from rejected
