@@ -1,17 +1,22 @@
-"""`outbound-events dashboard`: what it reads (dashboard/data.py) and the page itself,
-served by the command and opened in headless Chromium (Debian's `chromium`, which
-the CI script installs; Playwright drives it, its own browser download unused).
+"""`outbound-events dashboard`: what it reads (dashboard/data.py), the page itself run
+by Streamlit's test runner (AppTest), and the page served by the command and opened
+in headless Chromium (Debian's `chromium`, which the CI script installs; Playwright
+drives it, its own browser download unused).
 
 The numbers on the page are checked against the marts (sums of the daily funnel's
 counts, rates as summed numerators over summed denominators) for the whole sample,
 one provider chosen in the page's filter and one campaign; and against hand-worked
 values on a warehouse that starts empty and gets two Customer.io loads, each loaded
-and built while the page is open."""
+and built while the page is open. Also: the tables' titles and cells (drawn on a
+canvas, so read through AppTest), what the page says about an address that matches
+nothing and about an empty time to first open, the years on the time axis, and that
+a SIGTERM or SIGINT to the command stops its server."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -20,16 +25,22 @@ import sys
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from datetime import date
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
+from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+from streamlit.testing.v1 import AppTest
 
 from fixtures.holder import held
 from fixtures.loader_files import run_cli, write_text
+from outbound_events.dashboard import APP, WAREHOUSE_ENV
 from outbound_events.dashboard.data import MARTS, Filters, Reader
+from outbound_events.dashboard.view import address_notices, day_axis, markdown_text, rates_chart
 from outbound_events.project import project_dir
 
 HEADLINE = {
@@ -194,6 +205,229 @@ def test_writers_wait_out_a_short_read(tmp_path):
     assert (totals["delivered"], totals["opened"], totals["open_rate"]) == (2, 1, 0.5)
 
 
+# What the page says and shows, run by Streamlit's own test runner (AppTest: the
+# script and its elements, no browser). The tables' cells are drawn on a canvas, so
+# their text is checked here: each cell's display value, or the placeholder Streamlit
+# draws for a missing value ("None" unless the table sets one).
+
+
+@pytest.fixture
+def page_run(monkeypatch: pytest.MonkeyPatch) -> Callable[..., AppTest]:
+    """page_run(database, name=value, ...): the page over `database`, opened with the
+    address's filters (and run again by its widgets)."""
+
+    def run(database: Path, **address: str | list[str]) -> AppTest:
+        monkeypatch.setenv(WAREHOUSE_ENV, str(database))
+        app_test = AppTest.from_file(str(APP), default_timeout=120)
+        for name, value in address.items():
+            app_test.query_params[name] = value
+        app_test.run()
+        assert not app_test.exception, [error.value for error in app_test.exception]
+        return app_test
+
+    return run
+
+
+def drawn_cells(element) -> list[dict[str, str]]:
+    """A table's rows as drawn: column title → text."""
+    raw = element.value
+    if element.proto.arrow_data.HasField("styler"):
+        display = convert_arrow_bytes_to_pandas_df(element.proto.arrow_data.styler.display_values)
+    else:
+        display = raw.astype(str)
+    missing = element.proto.placeholder if element.proto.HasField("placeholder") else "None"
+    return [
+        {
+            column: missing if pd.isna(raw.iloc[row][column]) else str(display.iloc[row][column])
+            for column in raw.columns
+        }
+        for row in range(len(raw))
+    ]
+
+
+def shown_metrics(app_test: AppTest) -> dict[str, str]:
+    return {metric.label: metric.value for metric in app_test.metric if metric.label in HEADLINE}
+
+
+def literal(markdown: str) -> str:
+    """The text Markdown shows for `markdown` whose punctuation is escaped."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def test_tables_have_titles_and_a_dash_for_a_missing_rate(sample_warehouse, page_run):
+    """Every table titles its columns in words and draws "–" for a rate without a
+    denominator; the breakdown by provider gives each provider's numbers as the
+    headline would (from message_lifecycle, SPEC §6): Customer.io reports no sends,
+    so its delivery rate has no denominator and shows "–"."""
+    app_test = page_run(sample_warehouse)
+    breakdown, campaigns, rejects, ledger = app_test.dataframe
+    titles = {name: list(element.value.columns) for name, element in
+              [("breakdown", breakdown), ("campaigns", campaigns), ("rejects", rejects),
+               ("ledger", ledger)]}  # fmt: skip
+    assert titles == {
+        "breakdown": ["Provider", *HEADLINE],
+        "campaigns": ["Campaign or Canvas", "Provider", "Sent", "Opened", "Clicked",
+                      "Converted", "Open rate", "Click rate", "Attributed revenue"],
+        "rejects": ["Reason", "Provider", "Records"],
+        "ledger": ["Provider", "Load", "Loaded at (UTC)", "Records in", "Events out",
+                   "Duplicates removed", "Rejected", "Balanced"],
+    }  # fmt: skip
+    rows = {row.pop("Provider"): row for row in drawn_cells(breakdown)}
+    with duckdb.connect(str(sample_warehouse), read_only=True) as connection:
+        found = connection.execute("select distinct provider from marts.message_lifecycle")
+        providers = sorted(provider for (provider,) in found.fetchall())
+    assert sorted(rows) == providers
+    for provider in providers:
+        expected = page_text(mart_totals(sample_warehouse, "provider = ?", [provider]))
+        assert rows[provider] == expected, provider
+    assert rows["customerio"]["Delivery rate"] == "–"
+    for element in app_test.dataframe:
+        for row in drawn_cells(element):
+            assert not {"None", "nan", "NaN", "<NA>"} & set(row.values()), row
+    # A campaign that reached nobody has no open rate: "–", as in the breakdown.
+    unreached = [row for row in drawn_cells(campaigns) if row["Open rate"] == "–"]
+    with duckdb.connect(str(sample_warehouse), read_only=True) as connection:
+        (count,) = connection.execute(
+            f"select count(*) from (select campaign_key from ({MESSAGES_WITH_CAMPAIGN_KEY}) "
+            "where campaign_key is not null group by 1 having count_if(is_reached) = 0)"
+        ).fetchone()
+    assert len(unreached) == count
+
+
+def test_an_address_value_that_matches_nothing_is_said(sample_warehouse, page_run):
+    """?campaign=does-not-exist is no campaign of the marts: the page says so, naming
+    the parameter and the value, and shows every campaign (not silently). With
+    ?provider=braze&provider=nope it shows Braze and names "nope" only. Changing a
+    filter puts the notice away."""
+    everything = page_text(mart_totals(sample_warehouse))
+    braze = page_text(mart_totals(sample_warehouse, "provider = 'braze'"))
+
+    unknown = page_run(sample_warehouse, campaign="does-not-exist")
+    (notice,) = [literal(warning.value) for warning in unknown.warning]
+    assert notice.startswith(
+        "The address asks for campaign “does-not-exist”, which matches no message in the "
+        "marts: the page shows every campaign."
+    )
+    assert shown_metrics(unknown) == everything
+    assert "campaign" not in unknown.query_params
+
+    half = page_run(sample_warehouse, provider=["braze", "nope"])
+    assert [literal(warning.value) for warning in half.warning] == [
+        "The address asks for provider “nope”, which matches no message in the marts: "
+        "the page shows only the other providers it asks for."
+    ]
+    assert shown_metrics(half) == braze
+    assert half.query_params["provider"] == "braze"
+    half.multiselect(key="channel").select("email").run()
+    assert not half.warning
+    assert shown_metrics(half) == page_text(
+        mart_totals(sample_warehouse, "provider = 'braze' and channel = 'email'")
+    )
+
+    typo = page_run(sample_warehouse, providers="braze", to="2024-13-01")
+    assert sorted(literal(warning.value) for warning in typo.warning) == [
+        "The address's parameter “providers” is not a filter (from, to, provider, "
+        "channel, campaign): it is ignored.",
+        "The address's to=2024-13-01 is not a day (YYYY-MM-DD): the dates are not limited by it.",
+    ]
+    assert shown_metrics(typo) == everything
+
+
+OPEN_TIMING_SQL = """
+    select provider, channel, count(*) as messages, count_if(is_sent) as sent,
+        count_if(is_sent and is_opened) as sent_and_opened,
+        count_if(is_opened and seconds_to_open is not null and not has_clock_skew) as timed
+    from marts.message_lifecycle
+    group by all
+    order by all
+"""
+
+
+def test_the_time_to_first_open_says_why_it_is_empty(sample_warehouse, page_run):
+    """For a provider and channel whose messages were not sent, or sent but not
+    opened, or opened with no open time after the send, the section says which
+    instead of drawing zeros; with timed opens it draws them. The cases are found
+    in message_lifecycle, which counts them."""
+    with duckdb.connect(str(sample_warehouse), read_only=True) as connection:
+        groups = connection.execute(OPEN_TIMING_SQL).fetchall()
+
+    def first(condition) -> tuple:
+        return next(group for group in groups if condition(*group[2:]))
+
+    cases = [
+        (first(lambda messages, sent, *_: messages and not sent),
+         "Nothing to show: no message was sent ({messages} in the filters)"),
+        (first(lambda _, sent, opened, __: sent and not opened),
+         "Nothing to show: no sent message was opened ({sent} sent)."),
+        (first(lambda _, __, opened, timed: opened and not timed),
+         "Nothing to show: no opened message has an open time after its send "
+         "({sent_and_opened} sent and opened)"),
+    ]  # fmt: skip
+    for (provider, channel, messages, sent, sent_and_opened, _), text in cases:
+        app_test = page_run(sample_warehouse, provider=provider, channel=channel)
+        counts = {
+            "messages": f"{messages} message" + "s" * (messages != 1),
+            "sent": f"{sent} message" + "s" * (sent != 1),
+            "sent_and_opened": f"{sent_and_opened} message" + "s" * (sent_and_opened != 1),
+        }
+        said = [literal(info.value) for info in app_test.info]
+        assert any(line.startswith(text.format(**counts)) for line in said), (provider, said)
+    provider, channel, *_ = first(lambda *counts: counts[-1])
+    app_test = page_run(sample_warehouse, provider=provider, channel=channel)
+    assert not [info for info in app_test.info if "time to first open" in info.value]
+    nothing = page_run(sample_warehouse, provider="customerio", channel="push")
+    assert "Nothing to show: no message matches the filters." in [
+        literal(info.value) for info in nothing.info
+    ]
+
+
+def test_the_time_axis_shows_years_when_the_days_span_them():
+    """Days within one year: month and day on the axis, the year once in its title.
+    Days from 2024-12-30 to 2025-01-02: the year on every label."""
+    title, axis = day_axis([date(2024, 3, 4), date(2024, 3, 9)])
+    assert (title, axis.format) == ("day (UTC, of the message's first send), 2024", "%b %d")
+    title, axis = day_axis([date(2024, 12, 30), date(2025, 1, 2)])
+    assert (title, axis.format) == ("day (UTC, of the message's first send)", "%b %d, %Y")
+    frame = pd.DataFrame(
+        {"message_date": [date(2024, 12, 31), date(2025, 1, 1)], "open_rate": [0.5, 0.0]}
+    )
+    spec = rates_chart(frame, ["open_rate"]).to_dict()
+    assert spec["encoding"]["x"]["axis"]["format"] == "%b %d, %Y"
+    # A day without the rate is not drawn, so the axis spans the other days only.
+    one_year = rates_chart(frame.assign(open_rate=[0.5, None]), ["open_rate"]).to_dict()
+    assert one_year["encoding"]["x"]["axis"]["format"] == "%b %d"
+    assert rates_chart(frame.assign(open_rate=None), ["open_rate"]) is None
+
+
+def test_address_notices():
+    """Each value that matches nothing is named with its parameter; a value that
+    matches is not mentioned; days outside the data's are said with the day used."""
+    options = {"provider": ["braze"], "channel": ["email"], "campaign": ["braze/campaign/c1"]}
+    first, last = date(2024, 3, 4), date(2024, 3, 9)
+    assert address_notices(
+        {"provider": ["braze"], "channel": ["email"], "from": ["2024-03-05"]}, options, first, last
+    ) == []  # fmt: skip
+    assert address_notices({"embed": ["true"]}, options, first, last) == []
+    notices = address_notices(
+        {"channel": ["sms", "email", "push"], "from": ["2030-01-01"], "to": ["2020-01-01"],
+         "campaign": ["c1"]},
+        options, first, last,
+    )  # fmt: skip
+    assert notices == [
+        "The address asks for channel “sms”, “push”, which matches no message in the marts: "
+        "the page shows only the other channels it asks for.",
+        "The address's from=2030-01-01 is after the last day of the data (2024-03-09): "
+        "the page starts at 2024-03-09 instead.",
+        "The address's to=2020-01-01 is before the first day of the data (2024-03-04): "
+        "the page ends at 2024-03-04 instead.",
+        "The address asks for campaign “c1”, which matches no message in the marts: the "
+        "page shows every campaign. A campaign is given as provider/type/id, e.g. "
+        "braze/campaign/c1.",
+    ]
+    assert literal(markdown_text("[x](http://e.com) *b* $1$")) == "[x](http://e.com) *b* $1$"
+    assert "[" not in re.sub(r"\\.", "", markdown_text("[x](http://e.com)"))
+
+
 # The page, in a browser.
 
 
@@ -307,6 +541,32 @@ def wait_for_text(page, text: str, seconds: float = 45) -> None:
     page.get_by_text(text).first.wait_for(timeout=seconds * 1000)
 
 
+def axis_texts(page, title_part: str) -> tuple[str, list[str]]:
+    """The x axis title (containing `title_part`) and labels of a chart on the page."""
+    chart = page.get_by_test_id("stVegaLiteChart").filter(has_text=title_part)
+    titles = [text.strip() for text in chart.locator(".role-axis-title text").all_text_contents()]
+    (title,) = [text for text in titles if title_part in text]
+    axes = chart.locator(".role-axis").filter(has_text=title_part)
+    return title, [
+        text.strip() for text in axes.locator(".role-axis-label text").all_text_contents()
+    ]
+
+
+def table_titles(page) -> list[list[str]]:
+    """Each table's column titles that the browser draws, scrolled fully to the left
+    and then fully to the right: [left titles, right titles] per table."""
+    seen = []
+    for table in page.get_by_test_id("stDataFrame").all():
+        scroller = table.locator(".dvn-scroller").first
+        both = []
+        for position in ["0", "e.scrollWidth"]:
+            scroller.evaluate(f"e => {{ e.scrollLeft = {position}; }}")
+            page.wait_for_timeout(300)
+            both.append([header.inner_text().strip() for header in table.locator("th").all()])
+        seen.append(both)
+    return seen
+
+
 def test_the_page_shows_the_marts_numbers_and_follows_its_filters(
     browser, sample_warehouse, tmp_path
 ):
@@ -320,7 +580,38 @@ def test_the_page_shows_the_marts_numbers_and_follows_its_filters(
     with dashboard(database) as address:
         page = browser.new_page(viewport={"width": 1400, "height": 2400})
         page.goto(address)
-        wait_for_numbers(page, page_text(mart_totals(database)))
+        everything = page_text(mart_totals(database))
+        wait_for_numbers(page, everything)
+        # The sample's days are in March 2024: the year once, in the axis title.
+        title, labels = axis_texts(page, "first send")
+        assert title == "day (UTC, of the message's first send), 2024"
+        assert labels and all(label.startswith("Mar ") for label in labels), labels
+        # Tables: titles in words; one wider than the page scrolls with the columns
+        # naming its rows kept in view, and every column can be reached.
+        page.get_by_test_id("stRadio").get_by_text("campaign", exact=True).click()
+        wait_for_text(page, "Campaign or Canvas")
+        page.wait_for_timeout(1000)
+        identity = {"Provider", "Type", "Campaign or Canvas", "Reason", "Load"}
+        for table, last in zip(table_titles(page), [
+            "Conversion rate", "Attributed revenue", "Records", "Balanced"
+        ], strict=True):  # fmt: skip
+            left, right = table
+            assert not [title for title in left + right if "_" in title], table
+            assert [title for title in left if title in identity] == [
+                title for title in right if title in identity
+            ], table
+            assert left[0] in identity and last in right, table
+        page.get_by_test_id("stRadio").get_by_text("provider", exact=True).click()
+
+        # A campaign of the address that does not exist: said, and not applied.
+        page.goto(f"{address}/?campaign=does-not-exist")
+        wait_for_text(
+            page,
+            "The address asks for campaign “does-not-exist”, which matches no message in the "
+            "marts: the page shows every campaign.",
+        )
+        wait_for_numbers(page, everything)
+        page.goto(address)
 
         # One provider, chosen in the sidebar's filter.
         provider = page.get_by_test_id("stMultiSelect").filter(has_text="Provider")
@@ -351,6 +642,7 @@ def test_the_page_shows_the_marts_numbers_and_follows_its_filters(
             nothing
         )
         wait_for_numbers(page, nothing)
+        wait_for_text(page, "Nothing to show: no message matches the filters.")
         page.goto(f"{address}/?campaign={urllib.parse.quote(campaign)}&channel=email")
         wait_for_numbers(page, page_text(expected))
         for section in ["Rates over time", "Time to first open", "Top campaigns",
@@ -366,14 +658,17 @@ def test_the_page_shows_the_marts_numbers_and_follows_its_filters(
 def test_load_and_build_while_the_page_is_open(browser, tmp_path):
     """An empty warehouse, then two loads, each loaded and built while the page is
     open: both commands succeed and the page shows each result by itself.
-    Day 1: u1 delivered and opened. Day 2: u2, u3, u4 delivered, none opened. So
-    after day 1: delivered 1, opened 1, open rate 100.0 %; after both: delivered 4,
-    opened 1, open rate 1/4 = 25.0 %, click rate 0.0 %; no sends (Customer.io reports
-    none), so no delivery rate."""
+    Day 1 (2024-12-31): u1 delivered and opened. Day 2 (2025-01-01): u2, u3, u4
+    delivered, none opened. So after day 1: delivered 1, opened 1, open rate 100.0 %;
+    after both: delivered 4, opened 1, open rate 1/4 = 25.0 %, click rate 0.0 %; no
+    sends (Customer.io reports none), so no delivery rate, and no time to first open
+    (it counts from the send): the page says so for the 1, then 4 messages. The rates
+    over time span one year after day 1 (the year in the axis title), two after day 2
+    (the year on each day's label)."""
     database = tmp_path / "warehouse.duckdb"
-    write_text(tmp_path / "day1" / "a.ndjson", customerio_lines("2024-03-04", ["u1"], ["u1"]))
+    write_text(tmp_path / "day1" / "a.ndjson", customerio_lines("2024-12-31", ["u1"], ["u1"]))
     write_text(
-        tmp_path / "day2" / "b.ndjson", customerio_lines("2024-03-05", ["u2", "u3", "u4"], [])
+        tmp_path / "day2" / "b.ndjson", customerio_lines("2025-01-01", ["u2", "u3", "u4"], [])
     )
     expected = {
         "Sent": "0", "Delivered": "1", "Opened": "1", "Clicked": "0", "Converted": "0",
@@ -384,13 +679,21 @@ def test_load_and_build_while_the_page_is_open(browser, tmp_path):
         page = browser.new_page()
         page.goto(address)
         wait_for_text(page, "Nothing loaded yet")
-        for folder, numbers in [("day1", {}), ("day2", {"Delivered": "4", "Open rate": "25.0%"})]:
+        days = [
+            ("day1", {}, "1 message", ("day (UTC, of the message's first send), 2024",
+                                        ["Dec 31"])),
+            ("day2", {"Delivered": "4", "Open rate": "25.0%"}, "4 messages",
+             ("day (UTC, of the message's first send)", ["Dec 31, 2024", "Jan 01, 2025"])),
+        ]  # fmt: skip
+        for folder, numbers, messages, axis in days:
             loaded = run_cli(database, "load", "-p", "customerio", tmp_path / folder, timeout=120)
             assert loaded.returncode == 0, loaded.stderr
             built = run_cli(database, "build", timeout=600)
             assert built.returncode == 0, built.stdout[-3000:] + built.stderr
             expected.update(numbers)
             wait_for_numbers(page, expected)
+            wait_for_text(page, f"Nothing to show: no message was sent ({messages} in the filters)")
+            assert axis_texts(page, "first send") == axis
         assert page.get_by_test_id("stMultiSelect").filter(has_text="Provider").count() == 1
         wait_for_text(page, "Every record of every load is accounted for.")
 

@@ -24,18 +24,23 @@ from outbound_events.dashboard.data import (
     Reading,
     Snapshot,
 )
+from outbound_events.dashboard.view import (
+    IDENTITY,
+    MISSING,
+    RATE_LABELS,
+    address_notices,
+    count_text,
+    count_value,
+    markdown_text,
+    rate_text,
+    rates_chart,
+    table,
+    time_to_open_chart,
+    title,
+    why_no_time_to_open,
+)
 
 REFRESH_SECONDS = 3
-RATE_LABELS = {
-    "delivery_rate": "Delivery rate",
-    "open_rate": "Open rate",
-    "click_rate": "Click rate",
-    "click_to_open_rate": "Click-to-open rate",
-    "conversion_rate": "Conversion rate",
-    "bounce_rate": "Bounce rate",
-    "unsubscribe_rate": "Unsubscribe rate",
-    "spam_rate": "Spam rate",
-}
 HEADLINE_RATES = [
     "delivery_rate",
     "open_rate",
@@ -43,19 +48,7 @@ HEADLINE_RATES = [
     "click_to_open_rate",
     "conversion_rate",
 ]
-
-
-def count_value(value: object) -> int:
-    """A summed count as a number: 0 for no rows (DuckDB's sum of nothing, NaN here)."""
-    return 0 if value is None or pd.isna(value) else int(value)  # type: ignore[arg-type]
-
-
-def count_text(value: object) -> str:
-    return f"{count_value(value):,}"
-
-
-def rate_text(value: object) -> str:
-    return "–" if value is None or pd.isna(value) else f"{float(value):.1%}"
+NOTICES = "address_notices"  # session state: what the page's address asked in vain
 
 
 @st.cache_resource
@@ -76,11 +69,27 @@ def query_day(name: str, first: date, last: date, default: date) -> date:
     return min(max(chosen, first), last)
 
 
+def forget_notices() -> None:
+    """A filter was changed: the address's values that matched nothing are gone."""
+    st.session_state.pop(NOTICES, None)
+
+
 def sidebar_filters(snapshot: Snapshot) -> Filters:
     """The filters, starting from the page's address (?provider=...&campaign=...) so
-    a filtered view can be shared, and written back to it."""
+    a filtered view can be shared, and written back to it. A value of the address
+    that matches nothing is not applied and the page says so (until a filter is
+    changed)."""
     choices = snapshot.choices()
     first, last = choices["first_day"], choices["last_day"]
+    labels = choices["campaigns"]
+    options = {
+        "provider": choices["providers"],
+        "channel": choices["channels"],
+        "campaign": list(labels),
+    }
+    if NOTICES not in st.session_state:  # the address the session was opened with
+        address = {name: st.query_params.get_all(name) for name in st.query_params}
+        st.session_state[NOTICES] = address_notices(address, options, first, last)
     st.sidebar.header("Filters")
     # The dates follow the data (a build that adds a day widens them) unless the
     # address pins them: a widget per data range, a bound kept only when chosen. No
@@ -89,21 +98,20 @@ def sidebar_filters(snapshot: Snapshot) -> Filters:
     start, end = (
         st.sidebar.date_input(
             label, value=query_day(name, first, last, default), min_value=first,
-            max_value=last, key=f"{name}-{span}",
+            max_value=last, key=f"{name}-{span}", on_change=forget_notices,
         ) if first and last else None
         for label, name, default in [("From", "from", first), ("To", "to", last)]
     )  # fmt: skip
-    labels = choices["campaigns"]
     providers, channels, campaigns = (
         st.sidebar.multiselect(
-            label, options, default=[v for v in query_list(name) if v in options],
+            label, options[name], default=[v for v in query_list(name) if v in options[name]],
             format_func=lambda value, names=names: names.get(value, value),
-            placeholder=f"All {plural}", key=name,
+            placeholder=f"All {plural}", key=name, on_change=forget_notices,
         )
-        for label, name, plural, options, names in [
-            ("Provider", "provider", "providers", choices["providers"], {}),
-            ("Channel", "channel", "channels", choices["channels"], {}),
-            ("Campaign or Canvas", "campaign", "campaigns", list(labels), labels),
+        for label, name, plural, names in [
+            ("Provider", "provider", "providers", {}),
+            ("Channel", "channel", "channels", {}),
+            ("Campaign or Canvas", "campaign", "campaigns", labels),
         ]
     )  # fmt: skip
     chosen = {
@@ -114,7 +122,23 @@ def sidebar_filters(snapshot: Snapshot) -> Filters:
         "campaign": campaigns,
     }
     st.query_params.from_dict({name: value for name, value in chosen.items() if value})
+    for notice in st.session_state[NOTICES]:
+        st.warning(markdown_text(notice))
     return Filters(start, end, list(providers), list(channels), list(campaigns))
+
+
+def show_table(frame: pd.DataFrame) -> None:
+    """A table across the page, its titles and numbers as view.table gives them and
+    "–" for a missing value; the columns naming a row stay in view when it is wider
+    than the page and scrolls sideways."""
+    pinned = {
+        title(column): st.column_config.Column(pinned=True)
+        for column in frame.columns
+        if column in IDENTITY
+    }
+    st.dataframe(
+        table(frame), hide_index=True, width="stretch", placeholder=MISSING, column_config=pinned
+    )
 
 
 def headline(snapshot: Snapshot, filters: Filters) -> None:
@@ -149,53 +173,29 @@ def breakdown(snapshot: Snapshot, filters: Filters) -> None:
     st.subheader("Funnel by provider, channel or campaign")
     by = st.radio("Break down by", list(BREAKDOWNS), horizontal=True, key="breakdown")
     frame = snapshot.funnel(filters, BREAKDOWNS[by])
-    shown = frame[[*BREAKDOWNS[by], *STAGES, *HEADLINE_RATES]].copy()
+    shown = frame[[*BREAKDOWNS[by], *STAGES, *HEADLINE_RATES]]
     if by == "campaign":
         shown = shown.drop(columns=["campaign_or_canvas_id"])
-    st.dataframe(
-        shown,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            rate: st.column_config.NumberColumn(RATE_LABELS[rate], format="percent")
-            for rate in HEADLINE_RATES
-        },
-    )
+    show_table(shown)
 
 
 def over_time(snapshot: Snapshot, filters: Filters) -> None:
     st.subheader("Rates over time")
-    frame = snapshot.rates_by_day(filters)
     chosen = ["open_rate", "click_rate", "click_to_open_rate", "conversion_rate"]
-    long = frame.melt(id_vars=["message_date"], value_vars=chosen, var_name="rate")
-    long["rate"] = long["rate"].map(RATE_LABELS)
-    chart = (
-        alt.Chart(long.dropna())
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("message_date:T", title="day (UTC, of the message's first send)"),
-            y=alt.Y("value:Q", title=None, axis=alt.Axis(format="%")),
-            color=alt.Color("rate:N", title=None),
-            tooltip=["message_date:T", "rate:N", alt.Tooltip("value:Q", format=".1%")],
-        )
-    )
-    st.altair_chart(chart, width="stretch")
+    chart = rates_chart(snapshot.rates_by_day(filters), chosen)
+    if chart is None:
+        st.info("Nothing to show: no message of the filters was reached (a rate's denominator).")
+    else:
+        st.altair_chart(chart, width="stretch")
 
 
 def time_to_open(snapshot: Snapshot, filters: Filters) -> None:
     st.subheader("Time to first open")
-    frame = snapshot.time_to_open(filters)
-    order = list(frame["time to first open"])
-    chart = (
-        alt.Chart(frame)
-        .mark_bar()
-        .encode(
-            x=alt.X("time to first open:N", sort=order),
-            y=alt.Y("messages:Q", axis=alt.Axis(tickMinStep=1, format="d")),
-            tooltip=["time to first open", "messages"],
-        )
-    )
-    st.altair_chart(chart, width="stretch")
+    why_empty = why_no_time_to_open(snapshot.open_timing(filters))
+    if why_empty:
+        st.info(why_empty)
+        return
+    st.altair_chart(time_to_open_chart(snapshot.time_to_open(filters)), width="stretch")
     st.caption("Opened messages by the time from their first send to their first open.")
 
 
@@ -203,66 +203,36 @@ def top_campaigns(snapshot: Snapshot, filters: Filters) -> None:
     st.subheader("Top campaigns")
     frame = snapshot.funnel(filters, BREAKDOWNS["campaign"])
     frame = frame[frame["campaign_or_canvas_id"].notna()].head(10)
-    st.dataframe(
-        frame[
-            [
-                "campaign",
-                "provider",
-                "sent",
-                "opened",
-                "clicked",
-                "converted",
-                "open_rate",
-                "click_rate",
-                "attributed_revenue",
-            ]
-        ],  # fmt: skip
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "open_rate": st.column_config.NumberColumn("Open rate", format="percent"),
-            "click_rate": st.column_config.NumberColumn("Click rate", format="percent"),
-        },
-    )
+    columns = [
+        "campaign", "provider", "sent", "opened", "clicked", "converted", "open_rate",
+        "click_rate", "attributed_revenue",
+    ]  # fmt: skip
+    show_table(frame[columns])
 
 
 def accounting(snapshot: Snapshot, filters: Filters) -> None:
     st.caption("Rejected records and loads: every load of the chosen providers, whatever the days.")
-    left, right = st.columns(2)
-    with left:
-        st.subheader("Rejected records by reason")
-        rejects = snapshot.rejects(filters)
-        if rejects.empty:
-            st.write("No record was rejected.")
-        else:
-            st.dataframe(rejects, hide_index=True, width="stretch")
-    with right:
-        st.subheader("Load ledger")
-        ledger = snapshot.ledger(filters)
-        unbalanced = int((~ledger["is_balanced"].astype(bool)).sum()) if not ledger.empty else 0
-        st.metric("Loads", count_text(len(ledger)))
-        if unbalanced:
-            st.error(
-                f"{unbalanced} load(s) do not balance: records in ≠ events + duplicates + rejected."
-            )
-        else:
-            st.success("Every record of every load is accounted for.")
-        st.dataframe(
-            ledger[
-                [
-                    "provider",
-                    "load_id",
-                    "loaded_at",
-                    "records_in",
-                    "events_out",
-                    "duplicates_removed",
-                    "rejected",
-                    "is_balanced",
-                ]
-            ],  # fmt: skip
-            hide_index=True,
-            width="stretch",
+    st.subheader("Rejected records by reason")
+    rejects = snapshot.rejects(filters)
+    if rejects.empty:
+        st.write("No record was rejected.")
+    else:
+        show_table(rejects)
+    st.subheader("Load ledger")
+    ledger = snapshot.ledger(filters)
+    unbalanced = int((~ledger["is_balanced"].astype(bool)).sum()) if not ledger.empty else 0
+    st.metric("Loads", count_text(len(ledger)))
+    if unbalanced:
+        st.error(
+            f"{unbalanced} load(s) do not balance: records in ≠ events + duplicates + rejected."
         )
+    else:
+        st.success("Every record of every load is accounted for.")
+    columns = [
+        "provider", "load_id", "loaded_at", "records_in", "events_out", "duplicates_removed",
+        "rejected", "is_balanced",
+    ]  # fmt: skip
+    show_table(ledger[columns])
 
 
 def empty_state(reading: Reading, database: str) -> None:

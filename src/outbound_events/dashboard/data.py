@@ -100,6 +100,8 @@ COPY_QUERIES = {
             {_CAMPAIGN_KEY} as campaign_key
         from w.marts.engagement_funnel_daily
     """,
+    # Every message (the time to first open says why it is empty), its bucket when
+    # it is timed: opened after its send, without clock skew.
     "time_to_open": f"""
         select *, {_CAMPAIGN_KEY} as campaign_key, count(*) as messages
         from (
@@ -107,10 +109,14 @@ COPY_QUERIES = {
                 message_date, provider, channel,
                 {_CAMPAIGN_TYPE} as campaign_type,
                 {_CAMPAIGN_ID} as campaign_or_canvas_id,
-                {_BUCKET_CASE} as bucket
+                is_sent,
+                is_sent and is_opened as is_sent_and_opened,
+                case
+                    when is_opened and seconds_to_open is not null and not has_clock_skew
+                        then {_BUCKET_CASE}
+                end as bucket
             from w.marts.message_lifecycle
-            where is_opened and seconds_to_open is not null and not has_clock_skew
-        ) as opened
+        ) as messages
         group by all
     """,
     "rejects": """
@@ -154,6 +160,18 @@ class Filters:
             clauses.append("list_contains(?, campaign_key)")
             parameters.append(list(self.campaigns))
         return " and ".join(clauses), parameters
+
+
+@dataclass(frozen=True)
+class OpenTiming:
+    """The filtered messages on the way to a time to first open: all of them, those
+    sent, those sent and opened, and those timed (opened after their send, without
+    clock skew)."""
+
+    messages: int
+    sent: int
+    sent_and_opened: int
+    timed: int
 
 
 @dataclass
@@ -211,10 +229,11 @@ class Snapshot:
         return self.funnel(filters, ["message_date"]).sort_values("message_date")
 
     def time_to_open(self, filters: Filters) -> pd.DataFrame:
+        """Timed messages per time-to-first-open bucket, every bucket in order."""
         where, parameters = filters.where()
         counts = self.query(
             "select bucket, sum(messages) as messages from time_to_open "
-            f"where {where} group by bucket",
+            f"where {where} and bucket is not null group by bucket",
             parameters,
         )
         found = dict(zip(counts["bucket"], counts["messages"], strict=True))
@@ -224,6 +243,19 @@ class Snapshot:
                 "messages": [int(found.get(i, 0)) for i in range(len(TIME_TO_OPEN_BUCKETS))],
             }
         )
+
+    def open_timing(self, filters: Filters) -> OpenTiming:
+        """How many of the filtered messages got as far as a time to first open."""
+        where, parameters = filters.where()
+        row = self.query(
+            "select coalesce(sum(messages), 0) as messages, "
+            "coalesce(sum(messages) filter (is_sent), 0) as sent, "
+            "coalesce(sum(messages) filter (is_sent_and_opened), 0) as sent_and_opened, "
+            "coalesce(sum(messages) filter (bucket is not null), 0) as timed "
+            f"from time_to_open where {where}",
+            parameters,
+        ).iloc[0]
+        return OpenTiming(*(int(row[column]) for column in row.index))
 
     def rejects(self, filters: Filters) -> pd.DataFrame:
         where, parameters = filters.where(messages=False)
