@@ -110,10 +110,16 @@
             {{ exceptions.raise_compiler_error(
                 'seed personal_data_keys: key pattern ' ~ tojson(text) ~ ' may only hold letters, digits and _ | ( ) ? * + . { } , [ ] -') }}
         {%- endfor -%}
+        {%- if applies_with and action != 'redact' -%}
+            {{ exceptions.raise_compiler_error(
+                'seed personal_data_keys: row ' ~ tojson([pattern, action]) ~ ': applies_with is for redact rows') }}
+        {%- endif -%}
         {%- if action not in ['hash', 'redact', 'drop'] or not pattern -%}
             {{ exceptions.raise_compiler_error(
                 'seed personal_data_keys: row ' ~ tojson([pattern, action]) ~ ' needs a key pattern and an action hash, redact or drop') }}
         {%- endif -%}
+        {#- groups of the patterns do not capture: the masking counts its own groups -#}
+        {%- set pattern, applies_with = modules.re.sub('[(](?![?])', '(?:', pattern), modules.re.sub('[(](?![?])', '(?:', applies_with) -%}
         {%- do policy.append({'pattern': pattern, 'action': action, 'applies_with': applies_with or none}) -%}
     {%- endfor -%}
     {{ return(policy) }}
@@ -145,8 +151,9 @@
 {%- endmacro %}
 
 {#- SQL: the JSON text with the policy applied to every key at any depth, one pass
-    per action (rules with `applies_with` apply where the same text also has a key
-    matching it). Each pass binds the text of the one before. -#}
+    per action (a rule with `applies_with` redacts a key where a key matching it sits
+    in the same object: a `city` beside a `street`). Each pass binds the text of the
+    one before. -#}
 {% macro pii_json_keys(expr, policy) -%}
     {%- set ns = namespace(sql=expr) -%}
     {%- set groups = {} -%}
@@ -158,7 +165,15 @@
         {%- set action, applies_with = group_key.split('|', 1) -%}
         {%- set text = 'pii_json_' ~ loop.index -%}
         {%- set key = outbound_events.json_key_pattern(groups[group_key]) -%}
-        {%- if action == 'hash' -%}
+        {%- set with_key = outbound_events.json_key_pattern([applies_with]) if applies_with else none -%}
+        {%- if with_key -%}
+            {#- only where the other key sits in the same (innermost) object, before or after -#}
+            {%- set value = '(?:' ~ outbound_events.json_value_pattern(true) ~ ')' -%}
+            {%- set treated = outbound_events.regexp_replace_all(
+                outbound_events.regexp_replace_all(
+                    text, '([{][^{}]*' ~ with_key ~ '[^{}]*' ~ key ~ ')' ~ value, '\\1"<redacted>"'),
+                '(' ~ key ~ ')' ~ value ~ '([^{}]*' ~ with_key ~ ')', '\\1"<redacted>"\\2') -%}
+        {%- elif action == 'hash' -%}
             {%- set treated = outbound_events.json_values_hashed(text, '(' ~ key ~ ')(?:' ~ outbound_events.json_value_pattern(true) ~ ')') -%}
         {%- elif action == 'redact' -%}
             {%- set treated = outbound_events.regexp_replace_all(
@@ -215,6 +230,45 @@
         ),
         element_at(split({{ expr }}, '{{ literal }}', -1), -1)
     )
+{%- endmacro %}
+
+{#- --- values the policy names, wherever else they appear ------------------------------ -#}
+
+{#- SQL: the array of the string values of the keys the policy redacts (without
+    `applies_with`) in the JSON text: a person's name, street or date of birth, kept to
+    mask the same value where it appears again in the record's free text (a campaign
+    name `Welcome back, Annegret`). Only values of 3 characters or more holding a
+    letter: a name, never a number that could be part of an id. -#}
+{% macro personal_values(json_expr, policy) -%}
+    {%- set patterns = [] -%}
+    {%- for rule in policy if rule.action == 'redact' and not rule.applies_with -%}
+        {%- do patterns.append(rule.pattern) -%}
+    {%- endfor -%}
+    {%- if not patterns -%}{{ return(none) }}{%- endif -%}
+    {{ return(adapter.dispatch('personal_values', 'outbound_events')(
+        json_expr, outbound_events.json_key_pattern(patterns) ~ '"((?:[^"\\\\]|\\\\.)*)"')) }}
+{%- endmacro %}
+{% macro duckdb__personal_values(json_expr, pattern) -%}
+    list_filter(
+        regexp_extract_all({{ json_expr }}, '{{ pattern }}', 1),
+        lambda v: length(v) >= 3 and regexp_matches(v, '[A-Za-z]') and v != '<redacted>'
+    )
+{%- endmacro %}
+{% macro spark__personal_values(json_expr, pattern) -%}
+    filter(
+        regexp_extract_all({{ json_expr }}, '{{ outbound_events.spark_regex_literal(pattern) }}', 1),
+        v -> length(v) >= 3 and v rlike '[A-Za-z]' and v != '<redacted>'
+    )
+{%- endmacro %}
+
+{#- SQL: the text with every occurrence of each value of the array replaced by
+    `<redacted>`. -#}
+{% macro mask_values(expr, values_expr) %}{{ return(adapter.dispatch('mask_values', 'outbound_events')(expr, values_expr)) }}{% endmacro %}
+{% macro duckdb__mask_values(expr, values_expr) -%}
+    list_reduce(coalesce({{ values_expr }}, []), lambda masked, v: replace(masked, v, '<redacted>'), {{ expr }})
+{%- endmacro %}
+{% macro spark__mask_values(expr, values_expr) -%}
+    aggregate(coalesce({{ values_expr }}, array()), {{ expr }}, (masked, v) -> replace(masked, v, '<redacted>'))
 {%- endmacro %}
 
 {#- --- treatments ------------------------------------------------------------------ -#}
@@ -302,10 +356,11 @@
 {%- endmacro %}
 
 {#- A column treated as `treatment` ('id', 'name', 'free_text', 'json', 'url'),
-    unless the policy names the column. With `guard` (a boolean column from
-    may_hold_personal_data), values of rows the guard clears are kept without looking
-    at them again. -#}
-{% macro pii_treated(expr, treatment, guard=none, policy=[]) -%}
+    unless the policy names the column. With `values` (an array from
+    personal_values), those values are masked too, except in ids. With `guard` (a
+    boolean column from may_hold_personal_data), values of rows the guard clears are
+    kept without looking at them again. -#}
+{% macro pii_treated(expr, treatment, guard=none, policy=[], values=none) -%}
     {%- set action = outbound_events.column_policy_action(expr, policy) -%}
     {%- if outbound_events.keeps_pii() -%}{{ return(expr) }}{%- endif -%}
     {%- if action -%}{{ return(outbound_events.pii_by_policy(expr, action)) }}{%- endif -%}
@@ -315,6 +370,9 @@
     {%- elif treatment == 'json' -%}{%- set treated = outbound_events.pii_json(expr, policy) -%}
     {%- elif treatment == 'url' -%}{%- set treated = outbound_events.pii_url(expr) -%}
     {%- else -%}{{ exceptions.raise_compiler_error('unknown personal-data treatment: ' ~ treatment) }}
+    {%- endif -%}
+    {%- if values and treatment != 'id' -%}
+        {%- set treated = outbound_events.mask_values(treated, values) -%}
     {%- endif -%}
     {%- if guard -%}
         {{ return('case when ' ~ guard ~ ' then ' ~ treated ~ ' else ' ~ expr ~ ' end') }}
@@ -354,7 +412,11 @@
                 outbound_events.regexp_replace_all(expr, masked, ''), key ~ '(?:' ~ outbound_events.json_value_pattern(true) ~ ')') -%}
         {%- endif -%}
         {%- if rule.applies_with -%}
-            {%- set leak = '(' ~ leak ~ ' and ' ~ outbound_events.regexp_contains(expr, outbound_events.json_key_pattern([rule.applies_with])) ~ ')' -%}
+            {%- set with_key = outbound_events.json_key_pattern([rule.applies_with]) -%}
+            {%- set scalar = '(?:' ~ outbound_events.json_value_pattern(true) ~ ')' -%}
+            {%- set stripped = outbound_events.regexp_replace_all(expr, key ~ '"<redacted>"', '') -%}
+            {%- set leak = outbound_events.regexp_contains(
+                stripped, '[{][^{}]*' ~ with_key ~ '[^{}]*' ~ key ~ scalar ~ '|' ~ key ~ scalar ~ '[^{}]*' ~ with_key) -%}
         {%- endif -%}
         {%- do conditions.append(leak) -%}
     {%- endfor -%}

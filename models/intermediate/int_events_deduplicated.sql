@@ -94,13 +94,15 @@
 ] -%}
 
 {%- set policy = outbound_events.personal_data_policy() -%}
+{%- set personal_values = outbound_events.personal_values('properties', policy) -%}
 {%- set screened_columns = [] -%}
 {%- set output_columns = [] -%}
 {%- for name, treatment in columns -%}
     {%- if treatment in ['id', 'name', 'free_text', 'json', 'url'] -%}
         {%- do screened_columns.append(name) -%}
         {%- set guard = none if outbound_events.column_policy_action(name, policy) else 'may_hold_personal_data' -%}
-        {%- do output_columns.append(outbound_events.pii_treated(name, treatment, guard, policy) ~ ' as ' ~ name) -%}
+        {%- do output_columns.append(outbound_events.pii_treated(
+            name, treatment, guard, policy, 'personal_values' if personal_values else none) ~ ' as ' ~ name) -%}
     {%- elif treatment -%}
         {%- do output_columns.append(treatment ~ ' as ' ~ name) -%}
     {%- else -%}
@@ -230,10 +232,21 @@ screened as (
     from kept_copies
 ),
 
+{# The values of the keys the policy redacts (names, streets) of the rows that may hold
+    personal data, masked wherever else they appear in the row's text. #}
+with_personal_values as (
+    select
+        *
+        {%- if personal_values %},
+        case when may_hold_personal_data then {{ personal_values }} end as personal_values
+        {%- endif %}
+    from screened
+),
+
 final as (
     select
         {{ output_columns | join(',\n        ') }}
-    from screened
+    from with_personal_values
 )
 
 select * from final
