@@ -1,9 +1,9 @@
 {#- One row per message sent to one user (message_key): the first time of every
     stage, stage flags, open and click counts, time to open and to click. Whether a
-    message was reached comes from what its provider reports on its channel (seed
-    `provider_channels`): its delivery where deliveries are reported, else its send
-    where sends are, else (e.g. Braze in-app messages) its being shown at all. A
-    provider × channel without a seed row is treated as reporting sends only.
+    message was reached follows the rule its provider × channel states in seed
+    `provider_channels` (`reached_by`): its delivery, its send, or (channels that
+    report neither, e.g. Braze in-app messages) an impression, open or click, never an
+    abort alone. A provider × channel without a seed row is reached by its send.
     Incremental (delete+insert on message_key): a run recomputes the messages of the
     users in int_users_touched (every id they are known by), which is all a new event
     or a moved conversion can change. -#}
@@ -49,6 +49,7 @@ joined as (
         messages.*,
         provider_channels.reports_sends,
         provider_channels.reports_deliveries,
+        provider_channels.reached_by,
         conversions.converted_at,
         coalesce(conversions.conversion_count, 0) as conversion_count,
         coalesce(conversions.attributed_purchases, 0) as attributed_purchases,
@@ -118,10 +119,10 @@ final as (
         first_sent_at is not null as is_sent,
         first_delivered_at is not null as is_delivered,
         coalesce(reports_deliveries, false) as is_delivery_reported,
-        case
-            when reports_deliveries then first_delivered_at is not null
-            when reports_sends or reports_sends is null then first_sent_at is not null
-            else true
+        case coalesce(reached_by, 'send')
+            when 'delivery' then first_delivered_at is not null
+            when 'engagement' then first_opened_at is not null or first_clicked_at is not null
+            else first_sent_at is not null
         end as is_reached,
         first_opened_at is not null or first_clicked_at is not null as is_opened,
         first_opened_at is null and first_clicked_at is not null as is_open_inferred,

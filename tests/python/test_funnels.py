@@ -83,9 +83,6 @@ def messages_from_events(events: pd.DataFrame) -> pd.DataFrame:
         (row.provider, row.channel): (bool(row.reports_sends), bool(row.reports_deliveries))
         for row in documented.itertuples()
     }
-    reports_sends = messages.apply(
-        lambda m: reports.get((m["provider"], m["channel"]), (True, False))[0], axis=1
-    )
     reports_deliveries = messages.apply(
         lambda m: reports.get((m["provider"], m["channel"]), (True, False))[1], axis=1
     )
@@ -93,17 +90,23 @@ def messages_from_events(events: pd.DataFrame) -> pd.DataFrame:
     messages["is_sent"] = messages["sent_at"].notna()
     messages["is_delivered"] = messages["delivered_at"].notna()
     messages["is_delivery_reported"] = reports_deliveries
+    messages["is_opened"] = messages["opened_at"].notna() | messages["clicked_at"].notna()
+    # the seed's rule per provider × channel (no row: the send); an abort alone never
+    # reaches a message
+    reached_by = {(row.provider, row.channel): row.reached_by for row in documented.itertuples()}
     messages["is_reached"] = [
-        delivered if by_delivery else (sent if by_send else True)
-        for delivered, sent, by_delivery, by_send in zip(
+        {"delivery": delivered, "send": sent, "engagement": opened}[
+            reached_by.get((provider, channel), "send")
+        ]
+        for provider, channel, delivered, sent, opened in zip(
+            messages["provider"],
+            messages["channel"],
             messages["is_delivered"],
             messages["is_sent"],
-            reports_deliveries,
-            reports_sends,
+            messages["is_opened"],
             strict=True,
         )
     ]
-    messages["is_opened"] = messages["opened_at"].notna() | messages["clicked_at"].notna()
     messages["is_clicked"] = messages["clicked_at"].notna()
     messages["is_bounced"] = messages["bounced_at"].notna()
     messages["is_unsubscribed"] = messages["unsubscribed_at"].notna()
