@@ -22,3 +22,18 @@
     {{ 'union all' if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
+
+{#- The relation of a raw table (source `source_name`.`table_name`). With var
+    outbound_events__use_sample the source is the bundled sample seed of the same name
+    in `sample_raw`: the model then also refs that seed, so that a plain
+    `dbt build --vars '{outbound_events__use_sample: true}'` on a fresh warehouse seeds
+    it before the model reads it (not in a unit test, whose inputs are its fixtures). -#}
+{% macro raw_source(source_name, table_name) -%}
+    {%- set relation = source(source_name, table_name) -%}
+    {%- if var('outbound_events__use_sample') and model.resource_type != 'unit_test' -%}
+        {#- the seed's name is the table's identifier (by name: at parse time source()
+            returns no real relation) -#}
+        {%- do ref(table_name if source_name == 'loader' else source_name ~ '__' ~ table_name) -%}
+    {%- endif -%}
+    {{ return(relation) }}
+{%- endmacro %}

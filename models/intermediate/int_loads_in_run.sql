@@ -8,9 +8,9 @@
 {%- set step = var('outbound_events__max_loads_per_run', none) %}
 {%- set selects = [] %}
 {%- for provider in outbound_events.providers() %}
-    {%- do selects.append('select load_id, loaded_at from ' ~ source(provider, 'events')) %}
+    {%- do selects.append('select load_id, loaded_at from ' ~ outbound_events.raw_source(provider, 'events')) %}
 {%- endfor %}
-{%- do selects.append('select load_id, loaded_at from ' ~ source('loader', 'load_rejections')) %}
+{%- do selects.append('select load_id, loaded_at from ' ~ outbound_events.raw_source('loader', 'load_rejections')) %}
 
 with
 

@@ -19,7 +19,7 @@
 {%- for provider in outbound_events.providers() -%}
     {%- do raw_counts.append(
         "select '" ~ provider ~ "' as provider, load_id, min(loaded_at) as loaded_at, count(*) as raw_records"
-        ~ " from " ~ source(provider, 'events') ~ recent ~ " group by load_id"
+        ~ " from " ~ outbound_events.raw_source(provider, 'events') ~ recent ~ " group by load_id"
     ) -%}
 {%- endfor %}
 
@@ -36,7 +36,7 @@ file_rejections as (
         load_id,
         min(loaded_at) as loaded_at,
         count(*) as file_rejections
-    from {{ source('loader', 'load_rejections') }}{{ recent }}
+    from {{ outbound_events.raw_source('loader', 'load_rejections') }}{{ recent }}
     group by provider, load_id
 ),
 

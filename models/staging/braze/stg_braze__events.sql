@@ -53,7 +53,7 @@
 with
 
 source as (
-    select * from {{ source('braze', 'events') }}
+    select * from {{ outbound_events.raw_source('braze', 'events') }}
 ),
 
 payloads_checked as (

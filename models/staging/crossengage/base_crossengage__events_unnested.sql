@@ -11,12 +11,12 @@ source as (
     select
         'crossengage' as provider,
         *
-    from {{ source('crossengage', 'events') }}
+    from {{ outbound_events.raw_source('crossengage', 'events') }}
     union all
     select
         'activatepro' as provider,
         *
-    from {{ source('activatepro', 'events') }}
+    from {{ outbound_events.raw_source('activatepro', 'events') }}
 ),
 
 payloads_checked as (

@@ -21,7 +21,7 @@
 with
 
 source as (
-    select * from {{ source('customerio', 'events') }}
+    select * from {{ outbound_events.raw_source('customerio', 'events') }}
 ),
 
 payloads_checked as (

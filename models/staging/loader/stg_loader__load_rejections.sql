@@ -2,7 +2,7 @@
 with
 
 source as (
-    select * from {{ source('loader', 'load_rejections') }}
+    select * from {{ outbound_events.raw_source('loader', 'load_rejections') }}
 ),
 
 final as (

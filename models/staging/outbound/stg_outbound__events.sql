@@ -11,7 +11,7 @@
 with
 
 source as (
-    select * from {{ source('outbound', 'events') }}
+    select * from {{ outbound_events.raw_source('outbound', 'events') }}
 ),
 
 payloads_checked as (
