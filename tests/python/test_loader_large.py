@@ -17,6 +17,7 @@ from fixtures.loader_files import (
     query,
     record_schema,
     run_cli,
+    summary,
     write_avro,
     write_text,
 )
@@ -84,9 +85,7 @@ def test_ndjson_lines_of_1_15_20_and_60_mb(tmp_path, database):
         (4, "record_too_large", start_of(lines[4])),
         (7, "record_too_large", start_of(lines[7])),
     ]
-    assert completed.stdout.splitlines()[-1].startswith(
-        "customerio: 1 file loaded, 7 records landed, 2 rejected, "
-    )
+    assert summary(completed.stdout) == (1, 7, 2, 0)
     rss = peak_rss_mib(completed)
     print(f"peak RSS, NDJSON with 1/15/20/60 MB lines: {rss:.0f} MiB")
     assert rss < 700
@@ -240,3 +239,83 @@ def test_array_elements_and_avro_records_over_the_limit(tmp_path, database):
     ]
     assert load(braze, "braze", path).exit_code == 0  # same file again: skipped, unchanged
     assert len(rejections(braze)) == 1
+
+
+# ------------------------------------- one record over the limit, whatever is around it
+
+BIG = blob_record("big", "x", 50 * MIB)  # 50 MiB and 22 bytes of JSON on one line
+
+
+@pytest.mark.parametrize("ending", ["\n", ""], ids=["line-feed", "no-line-feed"])
+@pytest.mark.parametrize("gzipped", [False, True], ids=["plain", "gzip"])
+def test_a_file_that_is_one_50_mib_line_is_a_rejection(tmp_path, database, gzipped, ending):
+    name = "one.ndjson.gz" if gzipped else "one.ndjson"
+    write_text(tmp_path / name, BIG + ending, compress=gzipped)
+    result = load(database, "outbound", tmp_path / name)
+    assert result.exit_code == 0, result.output
+    assert landed_digests(database, "outbound__events") == []
+    assert rejections(database) == [(1, "record_too_large", start_of(BIG))]
+    assert summary(result) == (1, 0, 1, 0)
+
+
+@pytest.mark.parametrize("ending", ["\n", ""], ids=["line-feed", "no-line-feed"])
+def test_a_50_mib_last_line_after_small_ones_is_a_rejection(tmp_path, database, ending):
+    # DuckDB's line reader drops a last line over 32 MB without an error
+    write_text(tmp_path / "tail.ndjson", '{"n":1}\n{"n":2}\n' + BIG + ending)
+    result = load(database, "outbound", tmp_path / "tail.ndjson")
+    assert result.exit_code == 0, result.output
+    assert positioned(database, "outbound__events") == [(1, '{"n":1}'), (2, '{"n":2}')]
+    assert rejections(database) == [(3, "record_too_large", start_of(BIG))]
+
+
+def test_a_40_mib_last_line_under_a_higher_limit_lands_whole(tmp_path, database):
+    line = blob_record("r40", "y", 40 * MIB)
+    write_text(tmp_path / "tail.ndjson", '{"n":1}\n' + line)
+    completed = run_cli(
+        database, "load", "-p", "outbound", tmp_path / "tail.ndjson",
+        env={"OUTBOUND_EVENTS_MAX_RECORD_BYTES": str(64 * MIB)},
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    assert landed_digests(database, "outbound__events") == [
+        (1, 7, md5('{"n":1}')), (2, len(line), md5(line)),
+    ]  # fmt: skip
+    assert rejections(database) == []
+
+
+def test_a_json_array_and_a_document_of_one_50_mib_record(tmp_path, database):
+    write_text(tmp_path / "a" / "array.json", "[" + BIG + "]")
+    write_text(tmp_path / "b" / "document.json", BIG + "\n")
+    result = load(database, "crossengage", tmp_path / "a", tmp_path / "b")
+    assert result.exit_code == 0, result.output
+    assert landed_digests(database, "crossengage__events") == []
+    assert query(
+        database,
+        "select source_file, source_position, rejection_reason, raw_text "
+        "from raw.load_rejections order by 1",
+    ) == [
+        (str(tmp_path / "a" / "array.json"), 1, "record_too_large", start_of(BIG)),
+        (str(tmp_path / "b" / "document.json"), 1, "record_too_large", start_of(BIG)),
+    ]
+
+
+OVER = '{"k":"' + "z" * 142 + '"}'  # 150 bytes: over a limit of 100
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "gzipped"),
+    [
+        ("line.ndjson", OVER + "\n", False),
+        ("line-no-feed.ndjson", OVER, False),
+        ("line.ndjson.gz", OVER + "\n", True),
+        ("line-no-feed.jsonl.gz", OVER, True),
+        ("array.json", "[" + OVER + "]", False),
+        ("array.json.gz", "[\n  " + OVER + "\n]\n", True),
+        ("document.json", "\n" + OVER + "\n", False),
+    ],
+)
+def test_a_file_holding_one_record_over_a_small_limit(tmp_path, database, name, content, gzipped):
+    write_text(tmp_path / name, content, compress=gzipped)
+    completed = run_cli(database, "load", "-p", "crossengage", tmp_path / name, env=LIMIT)
+    assert completed.returncode == 0, completed.stderr
+    assert positioned(database, "crossengage__events") == []
+    assert rejections(database) == [(1, "record_too_large", OVER)]

@@ -7,6 +7,14 @@ device file is never opened (opening a FIFO would block until someone writes to 
 What a walk leaves out is reported as `Skipped` entries: broken links, symlink loops,
 folders reached twice, non-regular files whose names would have been picked, folders
 that cannot be read. Hidden entries (names starting with `.`) are left out silently.
+
+File names are never read as patterns: Python opens each file by its path, and DuckDB's
+readers (which expand `*`, `?`, `[...]` in any path they are given) only ever see a
+name of the already opened file that holds no such character (`duckdb_path`).
+
+Trailing NUL padding (what a writer that stopped leaves: the file was extended, its
+last bytes never written) is told by `find_padding`; a stand-in holding the content
+before it (`write_standin`) is then read instead of the file.
 """
 
 from __future__ import annotations
@@ -15,10 +23,12 @@ import errno
 import gzip
 import hashlib
 import os
+import re
 import stat
+import tempfile
 import zlib
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -45,21 +55,26 @@ class PathNotFoundError(ValueError):
 @dataclass(frozen=True)
 class SourceFile:
     """One file to land. `source_file` is its absolute path as found (symbolic links
-    are not resolved), which is what lands in the raw rows' `source_file`."""
+    are not resolved), which is what lands in the raw rows' `source_file`.
+
+    A stand-in (`origin` set) is a temporary plain file holding part of the content of
+    the file at `origin` (decompressed): it is read in its place, and its rows carry
+    the origin's path and name."""
 
     path: Path
+    origin: Path | None = None
 
     @property
     def source_file(self) -> str:
-        return str(self.path)
+        return str(self.origin or self.path)
 
     @property
     def name(self) -> str:
-        return self.path.name.lower()
+        return (self.origin or self.path).name.lower()
 
     @property
     def named_gzip(self) -> bool:
-        return self.name.endswith(".gz")
+        return self.origin is None and self.name.endswith(".gz")
 
     @property
     def named_ndjson(self) -> bool:
@@ -215,6 +230,50 @@ def chunks(stream: BinaryIO, size: int = _CHUNK) -> Iterator[bytes]:
         yield chunk
 
 
+# What DuckDB's file readers expand in a path (`*`, `?`, `[...]`; braces, commas and
+# backslashes are kept out too, to be safe): `duckdb_path` gives names without them.
+PATTERN_CHARACTERS = frozenset("*?[]{},\\")
+# Linux names every open file of the process here: /proc/self/fd/<descriptor>.
+_OPEN_FILES = Path("/proc/self/fd")
+
+
+def duckdb_path(file: SourceFile, resources: ExitStack) -> str:
+    """A path for DuckDB's readers that names exactly the file, whatever characters its
+    own path holds: the file is opened (it stays open until `resources` closes) and
+    named by its descriptor, `/proc/self/fd/<n>` (which also pins the file read to the
+    one opened here). Where there is no /proc, a symbolic link with a plain name in a
+    private temporary folder is made instead."""
+    stream = resources.enter_context(open_regular(file.path))
+    if _OPEN_FILES.is_dir():
+        return str(_OPEN_FILES / str(stream.fileno()))
+    folder = resources.enter_context(tempfile.TemporaryDirectory(prefix="outbound-events-"))
+    if PATTERN_CHARACTERS.intersection(folder):
+        raise OSError(errno.EINVAL, f"the temporary folder {folder} holds pattern characters")
+    link = os.path.join(folder, "content")
+    os.symlink(os.path.abspath(file.path), link)
+    return link
+
+
+def content_size(file: SourceFile, exact: bool = False) -> tuple[int, int | None]:
+    """(size of the content in bytes, the modulus it is known to) : a plain file's size
+    (exact); for a gzip file its trailer's ISIZE, the size of its last member modulo
+    2**32, unless `exact` (then every member is decompressed and counted)."""
+    if not is_gzip(file):
+        return os.stat(file.path).st_size, None
+    if exact:
+        size = 0
+        with open_content(file) as stream:
+            for chunk in chunks(stream):
+                size += len(chunk)
+        return size, None
+    with open_regular(file.path) as stream:
+        stream.seek(0, os.SEEK_END)
+        if stream.tell() < 4:
+            return 0, 1 << 32
+        stream.seek(-4, os.SEEK_END)
+        return int.from_bytes(stream.read(4), "little"), 1 << 32
+
+
 def fingerprint(file: SourceFile) -> Fingerprint:
     """SHA-256 and size of the file's bytes as stored (compressed, for .gz)."""
     digest = hashlib.sha256()
@@ -257,9 +316,11 @@ def first_significant_char(file: SourceFile) -> str | None:
 
 
 def decode(content: bytes) -> str:
-    """Text of raw bytes: UTF-8 (byte-order mark dropped); bytes that are not UTF-8
-    become `\\xNN` escapes, so the text shows them (and is not valid JSON)."""
-    return content.removeprefix(UTF8_BOM).decode("utf-8", errors="backslashreplace")
+    """Text of raw bytes: UTF-8 (byte-order mark dropped); bytes that are not UTF-8,
+    and NUL bytes, become `\\xNN` escapes, so the text shows them (and is not valid
+    JSON)."""
+    text = content.removeprefix(UTF8_BOM).decode("utf-8", errors="backslashreplace")
+    return text.replace("\x00", "\\x00")
 
 
 # ----------------------------------------------------------------- what the bytes are
@@ -280,16 +341,29 @@ _MAGIC = [
 @dataclass(frozen=True)
 class BinaryContent:
     """Content that is no text a JSON file can hold: why (a Reason value) and what
-    it looks like."""
+    it looks like; `nul`: told by its NUL bytes (not by a known format)."""
 
     reason: str  # "not_json" or "not_utf8"
     text: str
+    nul: bool = False
 
 
-def binary_content(head: bytes) -> BinaryContent | None:
-    """What the start of a file's content (decompressed) says when it is binary:
-    a known container or compression format, UTF-16 text, or NUL bytes (JSON text
-    never holds one); None when it may be text."""
+# Bytes text lines do not hold (C0 controls other than tab, line feed, vertical tab,
+# form feed and carriage return).
+_CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1f]")
+_PADDING = b"\x00 \t\r\n"
+
+
+def binary_content(head: bytes, whole: bool = False) -> BinaryContent | None:
+    """What the start of a file's content (decompressed; `whole`: all of it) says
+    when it is binary: a known container or compression format, UTF-16 text, or NUL
+    bytes in lines that are mostly not text; None when it may be text.
+
+    A NUL byte alone does not make a file binary: NDJSON with a NUL in one line, or
+    with NUL padding after its last line, is text whose bad line (or padding) is
+    rejected alone. The head is binary when it holds a NUL and fewer than half of its
+    lines (those that are not blank or only NULs and whitespace; a last line cut off
+    by the end of the head left out) are free of control bytes."""
     for magic, text in _MAGIC:
         if head.startswith(magic):
             return BinaryContent("not_json", text)
@@ -299,9 +373,18 @@ def binary_content(head: bytes) -> BinaryContent | None:
     if nul == -1:
         return None
     sample = head[:64]
-    if len(sample) >= 4 and (not sample[1::2].strip(b"\x00") or not sample[0::2].strip(b"\x00")):
+    odd_nul, even_nul = not sample[1::2].strip(b"\x00"), not sample[0::2].strip(b"\x00")
+    if len(sample) >= 4 and odd_nul != even_nul:  # every other byte NUL: ASCII in UTF-16
         return BinaryContent("not_utf8", f"not UTF-8 at byte {nul + 1}: looks like UTF-16 text")
-    return BinaryContent("not_json", f"not JSON: binary content (a NUL byte at byte {nul + 1})")
+    lines = head.split(b"\n")
+    if not whole and len(lines) > 1:
+        lines.pop()
+    telling = [line for line in lines if line.strip(_PADDING)]
+    clean = sum(1 for line in telling if not _CONTROL.search(line))
+    if 2 * clean >= len(telling):
+        return None
+    text = f"not JSON: binary content (a NUL byte at byte {nul + 1})"
+    return BinaryContent("not_json", text, nul=True)
 
 
 def utf8_error(data: bytes) -> tuple[int, int] | None:
@@ -399,31 +482,35 @@ def _line(number: int, kept: bytearray, size: int, blank: bool, max_bytes: int) 
 @dataclass(frozen=True)
 class Document:
     """A file's content read as one text: `text` is the whole of it, stripped of
-    surrounding whitespace, when it is UTF-8 and within the size limit."""
+    surrounding whitespace, when it is UTF-8, free of NUL bytes and within the size
+    limit."""
 
     start: bytes  # the first bytes (after a byte-order mark), for rejection texts
     text: str | None
     too_large: bool
     bad_byte: tuple[int, int] | None  # (1-based position in the content, value)
+    nul: int | None = None  # 1-based position in the content of the first NUL byte
 
 
 def read_document(file: SourceFile, max_bytes: int, start_bytes: int) -> Document:
     """Stream the content once: keep at most `max_bytes` from its first non-blank
     byte (more is too large unless it is only trailing whitespace), tell the first
-    byte that is not UTF-8, and keep the first `start_bytes`."""
+    byte that is not UTF-8 and the first NUL byte, and keep the first `start_bytes`."""
     start = bytearray()
     kept = bytearray()
     begun = False
     too_large = False
     bad: tuple[int, int] | None = None
+    nul: int | None = None
     pending = b""  # an incomplete UTF-8 sequence at the end of the previous chunk
     offset = 0  # position of `pending`'s first byte in the content
+    position = 0  # position of the chunk's first byte in the content
     with open_content(file) as stream:
         first = True
         for chunk in chunks(stream):
             if first and chunk.startswith(UTF8_BOM):
                 chunk = chunk[len(UTF8_BOM) :]
-                offset = len(UTF8_BOM)
+                offset = position = len(UTF8_BOM)
             first = False
             if len(start) < start_bytes:
                 start += chunk[: start_bytes - len(start)]
@@ -431,6 +518,9 @@ def read_document(file: SourceFile, max_bytes: int, start_bytes: int) -> Documen
                 data = pending + chunk
                 bad, pending = _check_utf8(data, offset)
                 offset += len(data) - len(pending)
+            if nul is None and (index := chunk.find(b"\x00")) != -1:
+                nul = position + index + 1
+            position += len(chunk)
             if not begun:
                 chunk = chunk.lstrip()
                 begun = bool(chunk)
@@ -443,8 +533,9 @@ def read_document(file: SourceFile, max_bytes: int, start_bytes: int) -> Documen
                 kept.clear()
     if bad is None and pending:
         bad = (offset + 1, pending[0])  # the content ends inside a character
-    text = None if too_large or bad is not None else kept.strip().decode("utf-8")
-    return Document(bytes(start), text, too_large, bad)
+    usable = not too_large and bad is None and nul is None
+    text = kept.strip().decode("utf-8") if usable else None
+    return Document(bytes(start), text, too_large, bad, nul)
 
 
 def _check_utf8(data: bytes, offset: int) -> tuple[tuple[int, int] | None, bytes]:
@@ -457,3 +548,88 @@ def _check_utf8(data: bytes, offset: int) -> tuple[tuple[int, int] | None, bytes
             return None, data[error.start :]
         return (offset + error.start + 1, data[error.start]), b""
     return None, b""
+
+
+# ------------------------------------------------------------------ trailing padding
+
+
+@dataclass(frozen=True)
+class Padding:
+    """NUL padding at the end of a file's content: from byte `offset` (0-based, the
+    first NUL of the run of NUL and whitespace bytes that ends the content) to the end,
+    `size` bytes."""
+
+    offset: int
+    size: int
+
+    def text(self) -> str:
+        return (
+            f"NUL padding at the end of the file: {self.size} bytes from byte "
+            f"{self.offset + 1} on, only NUL bytes and whitespace (what a writer that "
+            "stopped leaves); no record in it"
+        )
+
+
+def find_padding(file: SourceFile) -> Padding | None:
+    """The NUL padding the content ends with, if any: its run of trailing NUL and
+    whitespace bytes, from the first NUL in that run on. A plain file is read from its
+    end (only the run is read); gzip content is streamed."""
+    if is_gzip(file):
+        return _padding_in_stream(file)
+    with open_regular(file.path) as stream:
+        end = stream.seek(0, os.SEEK_END)
+        run = end  # the trailing run of NUL and whitespace bytes starts here
+        while run > 0:
+            block = min(_CHUNK, run)
+            stream.seek(run - block)
+            data = stream.read(block)
+            kept = len(data.rstrip(_PADDING))
+            run -= block - kept
+            if kept:
+                break
+        stream.seek(run)
+        position = run
+        for chunk in chunks(stream):
+            index = chunk.find(b"\x00")
+            if index != -1:
+                return Padding(position + index, end - position - index)
+            position += len(chunk)
+    return None
+
+
+def _padding_in_stream(file: SourceFile) -> Padding | None:
+    position = 0
+    run_nul: int | None = None  # first NUL of the current trailing run of padding bytes
+    with open_content(file) as stream:
+        for chunk in chunks(stream):
+            kept = len(chunk.rstrip(_PADDING))
+            if kept:
+                run_nul = None
+            if run_nul is None and (index := chunk.find(b"\x00", kept)) != -1:
+                run_nul = position + index
+            position += len(chunk)
+    return None if run_nul is None else Padding(run_nul, position - run_nul)
+
+
+def write_standin(file: SourceFile, end: int, resources: ExitStack) -> SourceFile:
+    """A stand-in for `file`: a plain temporary file (removed when `resources` closes)
+    holding its content's first `end` bytes, decompressed."""
+    folder = Path(resources.enter_context(tempfile.TemporaryDirectory(prefix="outbound-events-")))
+    path = folder / "content"
+    with open_content(file) as source, path.open("wb") as target:
+        left = end
+        while left > 0 and (chunk := source.read(min(_CHUNK, left))):
+            target.write(chunk)
+            left -= len(chunk)
+    return SourceFile(path, origin=file.path)
+
+
+def count_lines(file: SourceFile) -> int:
+    """Physical lines of the content (a last line without a line ending counted)."""
+    lines = 0
+    last = b"\n"
+    with open_content(file) as stream:
+        for chunk in chunks(stream):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return lines + (last != b"\n")
