@@ -261,3 +261,34 @@ def test_payload_of_logical_and_nested_values():
         "d": "12345678-1234-5678-1234-567812345678",
         "e": {"k": None, "l": ["/w==", "Infinity"]},
     }
+
+
+@pytest.mark.parametrize(
+    ("schema", "records", "text"),
+    [
+        ("string", ["a", "b"], 'Avro schema is "string", not a record'),
+        ({"type": "array", "items": "string"}, [["x"]], 'Avro schema is "array", not a record'),
+        (
+            ["null", "string"],
+            ["s", None],
+            'Avro schema is a union ["null", "string"], not a record',
+        ),
+    ],
+)
+def test_an_avro_file_whose_schema_is_no_record_is_rejected_alone(
+    tmp_path, database, schema, records, text
+):
+    root = tmp_path / "currents"
+    write_avro(root / "odd.avro", schema, records)
+    send = partition(root, "users.messages.email.Send", "09") / "part-0.avro"
+    write_avro(send, record_schema(SEND, [("id", "string")]), [{"id": "s1"}])
+    result = load(database, "braze", root)
+    assert result.exit_code == 0, result.output
+    assert braze_rows(database) == [
+        ("users.messages.email.Send", "event_type=users.messages.email.Send/date=2024-03-04-09/"
+         "part-0.avro", 1, {"id": "s1"}),
+    ]  # fmt: skip
+    assert query(
+        database, "select source_file, source_position, rejection_reason, raw_text "
+        "from raw.load_rejections"
+    ) == [(str(root / "odd.avro"), 1, "not_avro", text)]  # fmt: skip

@@ -26,7 +26,7 @@ from fixtures.loader_files import (
     write_text,
 )
 from outbound_events import cli as cli_module
-from outbound_events.loading import avro_files
+from outbound_events.loading import avro_files, json_files, loader
 
 
 @pytest.fixture()
@@ -75,9 +75,7 @@ def test_symlink_loops_are_skipped_and_reported(tmp_path, database):
         f"skipped: {export / 'sub' / 'up'} (symlink loop)",
         f"skipped: {export / 'again'} (same folder as {export / 'sub'})",
     ]
-    assert completed.stdout.splitlines()[-1].startswith(
-        "outbound: 2 files loaded, 2 records landed, 0 rejected, "
-    )
+    assert summary(completed.stdout) == (2, 2, 0, 0)
 
 
 def test_a_fifo_a_socket_a_device_and_a_broken_link_are_never_opened(tmp_path, database):
@@ -105,9 +103,7 @@ def test_a_fifo_a_socket_a_device_and_a_broken_link_are_never_opened(tmp_path, d
         (str(export / "good.ndjson"), 1, '{"user_id":"u1"}')
     ]
     # linked.json has good.ndjson's content: skipped as already loaded in this load
-    assert completed.stdout.splitlines()[-1].startswith(
-        "outbound: 1 file loaded, 1 record landed, 0 rejected, 1 file skipped as already loaded"
-    )
+    assert summary(completed.stdout) == (1, 1, 0, 1)
 
 
 def test_a_fifo_named_on_the_command_line_is_skipped(tmp_path, database):
@@ -218,16 +214,16 @@ def test_an_avro_file_for_a_json_provider_is_one_rejection_not_a_crash(tmp_path,
 # -------------------------------------------------------- failures are messages
 
 
-def test_an_unexpected_error_names_the_file_and_the_record(tmp_path, database, monkeypatch):
-    write_text(tmp_path / "first.ndjson", "{}\n")
-    assert load(database, "outbound", tmp_path / "first.ndjson").exit_code == 0
-    before = snapshot(database)
-    path = tmp_path / "event_type=users.messages.email.Send" / "p.avro"
-    write_avro(
-        path,
-        record_schema("dataexport.S3.inner.users.messages.email.Send", [("id", "string")]),
-        [{"id": "s1"}, {"id": "s2"}, {"id": "s3"}],
-    )
+SEND = "dataexport.S3.inner.users.messages.email.Send"
+OPEN = "dataexport.S3.inner.users.messages.email.Open"
+
+
+def test_an_unexpected_error_rejects_its_file_and_the_others_land(tmp_path, database, monkeypatch):
+    failing = tmp_path / "event_type=users.messages.email.Send" / "p.avro"
+    write_avro(failing, record_schema(SEND, [("id", "string")]),
+               [{"id": "s1"}, {"id": "s2"}, {"id": "s3"}])  # fmt: skip
+    good = tmp_path / "event_type=users.messages.email.Open" / "q.avro"
+    write_avro(good, record_schema(OPEN, [("id", "string")]), [{"id": "o1"}])
     encode = avro_files.record_payload
 
     def fail_on_s2(record):
@@ -236,14 +232,78 @@ def test_an_unexpected_error_names_the_file_and_the_record(tmp_path, database, m
         return encode(record)
 
     monkeypatch.setattr(avro_files, "record_payload", fail_on_s2)
-    result = load(database, "braze", path)
+    monkeypatch.setattr(avro_files, "BATCH_RECORDS", 1)  # s1 is written before s2 fails
+    result = load(database, "braze", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    # s1, landed before the error, is taken back: the file is rejected as a whole
+    assert landed(database, "braze__events") == [(str(good), 1, '{"id":"o1"}')]
+    assert rejected(database) == [
+        ("p.avro", 1, "unreadable_file", "the loader could not read the file (record 2): "
+         "TypeError: cannot encode frobnicator as JSON"),
+    ]  # fmt: skip
+    assert summary(result) == (2, 1, 1, 0)
+    assert query(
+        database,
+        "select source_file, records_landed, records_rejected from raw.loaded_files order by 1",
+    ) == [(str(good), 1, 0), (str(failing), 0, 1)]  # by path: Open before Send
+    assert summary(load(database, "braze", tmp_path)) == (0, 0, 0, 2)  # loaded: skipped
+
+
+def test_an_error_reading_a_json_file_rejects_only_that_file(tmp_path, database, monkeypatch):
+    write_text(tmp_path / "a.ndjson", '{"n":1}\n')
+    write_text(tmp_path / "b.ndjson", '{"n":2}\n')
+    plan = json_files.plan_file
+
+    def fail_on_b(reader, file, *args):
+        if file.path.name == "b.ndjson":
+            raise ValueError("a reader that trips")
+        return plan(reader, file, *args)
+
+    monkeypatch.setattr(json_files, "plan_file", fail_on_b)
+    result = load(database, "outbound", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert landed(database, "outbound__events") == [(str(tmp_path / "a.ndjson"), 1, '{"n":1}')]
+    assert rejected(database) == [
+        ("b.ndjson", 1, "unreadable_file", "ValueError: a reader that trips"),
+    ]
+
+
+def test_a_failure_of_the_warehouse_still_rolls_the_whole_load_back(
+    tmp_path, database, monkeypatch
+):
+    write_text(tmp_path / "first.ndjson", "{}\n")
+    assert load(database, "outbound", tmp_path / "first.ndjson").exit_code == 0
+    before = snapshot(database)
+    write_text(tmp_path / "new" / "a.ndjson", '{"user_id":"n1"}')
+    write_text(tmp_path / "new" / "b.ndjson", '{"user_id":"n2"}')
+    land = loader.land_json_file
+
+    def land_then_fail(connection, context, provider, file):
+        outcome = land(connection, context, provider, file)  # a.ndjson lands, then b fails
+        if file.path.name == "b.ndjson":  # a statement of the load's own connection fails
+            connection.execute("select error('disk on fire')")
+        return outcome
+
+    monkeypatch.setattr(loader, "land_json_file", land_then_fail)
+    result = load(database, "outbound", tmp_path / "new")
     assert result.exit_code == 1
-    assert result.output == (
-        f"Error: load failed while loading {path} (record 2): unexpected error "
-        "(TypeError: cannot encode frobnicator as JSON); nothing was written to "
-        f"{database}\n"
-    )
+    assert f"load failed while loading {tmp_path / 'new' / 'b.ndjson'}: " in result.output
+    assert "disk on fire" in result.output and f"nothing was written to {database}" in result.output
     assert snapshot(database) == before
+
+
+def test_a_failure_of_a_new_warehouse_leaves_no_file(tmp_path, database, monkeypatch):
+    write_text(tmp_path / "a.ndjson", "{}\n")
+
+    def fail(connection, context, provider, file):
+        connection.execute("select error('boom')")
+
+    monkeypatch.setattr(loader, "land_json_file", fail)
+    result = load(database, "outbound", tmp_path)
+    assert result.exit_code == 1 and "boom" in result.output
+    assert not database.exists()
+    assert not Path(f"{database}.wal").exists()
 
 
 def test_main_turns_any_unexpected_error_into_one_line(monkeypatch, capsys):

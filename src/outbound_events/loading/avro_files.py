@@ -7,6 +7,9 @@ decimals their exact digits, uuids their canonical form); a NaN or infinite floa
 becomes the string "NaN", "Infinity" or "-Infinity". Each file is read with its own
 writer schema, so files whose schema gained fields land side by side.
 
+A file whose schema is no record (a plain `"string"`, an array, a union) is rejected as
+`not_avro` ("Avro schema is \"string\", not a record").
+
 A record whose payload is over the record size limit (limits.py) is rejected as
 `record_too_large` (its position and the start of its payload); the records after it
 land. Every landed record carries content_sha256 of its payload (canonical.py).
@@ -161,6 +164,9 @@ def land_avro_file(
             if start.startswith(AVRO_MAGIC):
                 return FileOutcome.rejected(Reason.TRUNCATED_AVRO, describe_error(error))
             return FileOutcome.rejected(Reason.NOT_AVRO, decode(start))
+        not_a_record = _not_a_record(reader.writer_schema)
+        if not_a_record is not None:
+            return FileOutcome.rejected(Reason.NOT_AVRO, not_a_record)
         event_type = event_type_of(file, reader.writer_schema)
         constants = {
             "source_file": file.source_file,
@@ -177,6 +183,20 @@ def land_avro_file(
                 outcome.records_landed += insert_batch(connection, provider.table, table, constants)
             outcome.rejections.extend(batch.rejections)
         return outcome
+
+
+def _not_a_record(schema: object) -> str | None:
+    """Why a file's writer schema is no record schema (its records would be no
+    objects of fields), or None when it is one."""
+    if isinstance(schema, dict) and schema.get("type") == "record":
+        return None
+    if isinstance(schema, dict):
+        kind = json.dumps(schema.get("type"))
+    elif isinstance(schema, list):
+        kind = "a union " + json.dumps(schema)
+    else:
+        kind = json.dumps(schema)
+    return f"Avro schema is {kind}, not a record"[:RAW_TEXT_MAX_CHARS]
 
 
 @dataclass

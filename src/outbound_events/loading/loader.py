@@ -32,6 +32,7 @@ from outbound_events.loading.sources import (
     fingerprint,
 )
 from outbound_events.loading.warehouse import (
+    SCHEMA,
     FileKey,
     already_loaded,
     ensure_tables,
@@ -103,9 +104,12 @@ def load_files(
 ) -> LoadSummary:
     """Land `files` into the warehouse `database` in one transaction. Files whose
     content was loaded before are skipped; file-level problems land in
-    raw.load_rejections. Anything else that goes wrong rolls the whole load back (a
-    warehouse file the load created is removed again) and raises LoadFailedError
-    naming the file (and the record, where one is to blame). While another process
+    raw.load_rejections, also any unexpected error while one file is read (the rows
+    landed from it are removed again; `unreadable_file`, naming the error): the other
+    files still land. A failure of the warehouse itself (or running out of memory)
+    rolls the whole load back (a warehouse file the load created is removed again)
+    and raises LoadFailedError naming the file (and the record, where one is to
+    blame). While another process
     holds the warehouse, wait up to `wait` seconds, then raise WarehouseInUseError.
     With `publish_to` (the spark target), the load is also published as Parquet files
     there (loading.publish), renamed into place just before the commit."""
@@ -199,12 +203,47 @@ def _load_file(
             summary.files_skipped += 1
             return
         land = land_avro_file if provider.file_format is FileFormat.AVRO else land_json_file
-        outcome = land(connection, context, provider, file)
+        try:
+            outcome = land(connection, context, provider, file)
+        except (MemoryError, duckdb.OutOfMemoryException):
+            raise
+        except Exception as error:
+            if not _forget_rows(connection, context, provider, file):
+                raise  # the warehouse itself failed: the load's transaction is lost
+            outcome = FileOutcome.rejected(Reason.UNREADABLE_FILE, _could_not_read(error))
         loaded.add(key)
     record_file(connection, context, file, digest, outcome.records_landed, outcome.rejections)
     summary.files_loaded += 1
     summary.records_landed += outcome.records_landed
     summary.records_rejected += len(outcome.rejections)
+
+
+def _forget_rows(
+    connection: duckdb.DuckDBPyConnection,
+    context: LoadContext,
+    provider: Provider,
+    file: SourceFile,
+) -> bool:
+    """Remove the rows this load landed from `file` (landing it failed part-way);
+    False when the warehouse refuses, i.e. the error was the warehouse's own and the
+    load's transaction is lost (DuckDB aborts a transaction on any failed statement)."""
+    try:
+        connection.execute(
+            f"delete from {SCHEMA}.{provider.table} "
+            "where load_id = $load_id and source_file = $source_file",
+            {"load_id": context.load_id, "source_file": file.source_file},
+        ).fetchall()
+    except duckdb.Error:
+        return False
+    return True
+
+
+def _could_not_read(error: Exception) -> str:
+    """The rejection text of a file whose reading failed unexpectedly."""
+    record, cause = "", error
+    if isinstance(error, RecordError):
+        record, cause = f" (record {error.position})", error.error
+    return f"the loader could not read the file{record}: {describe_error(cause)}"
 
 
 def _database_files(database: Path) -> list[Path]:
