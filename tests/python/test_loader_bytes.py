@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.loader_files import load, query, summary, write_text
+from fixtures.loader_files import load, query, run_cli, summary, write_text
 
 MIB = 1024 * 1024
 L1, L2, L3 = b'{"n":1}', b'{"n":2}', b'{"n":3}'  # 7 bytes each, 8 with their line feed
@@ -232,3 +232,56 @@ def test_binary_files_are_still_rejected_whole(tmp_path, database):
         ("blob.ndjson", 1, "not_json", binary.format(1)),
         ("lines.ndjson", 1, "not_json", binary.format(2)),
     ]
+
+
+# ------------------------------------------------------ through the build: balanced
+
+
+def event(name: str, n: int) -> bytes:
+    return (
+        f'{{"user_id":"u{n}","event":"{name} {n}","timestamp":"2024-03-05T09:00:0{n}Z"}}'.encode()
+    )
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    export = tmp_path_factory.mktemp("export")
+    write_text(export / "good.ndjson", event("good", 1) + b"\n" + event("good", 2) + b"\n")
+    write_text(export / "nul.ndjson", event("nul", 1) + b'\n{"a":"\x00"}\n' + event("nul", 3))
+    write_text(
+        export / "padded.ndjson",
+        b"\n".join(event("padded", n) for n in (1, 2, 3)) + b"\n" + b"\x00" * 4096,
+    )
+    # the writer stopped inside line 2: its start lands (and is invalid JSON)
+    write_text(export / "cut.ndjson", event("cut", 1) + b'\n{"user_id":' + b"\x00" * 512)
+    write_text(export / "zeros.ndjson", b"\x00" * 4096)
+    database = tmp_path_factory.mktemp("warehouse") / "bytes.duckdb"
+    for command in (["load", "-p", "outbound", str(export)], ["build"]):
+        completed = run_cli(database, *command, timeout=600)
+        assert completed.returncode == 0, completed.stdout + completed.stderr
+    return database
+
+
+def test_bad_bytes_and_padding_keep_the_ledger_balanced(built):
+    # raw: good 2, nul 2 (lines 1 and 3), padded 3, cut 2 = 9 records; loader
+    # rejections: nul line 2, the padding of padded, cut and zeros = 4; the cut line
+    # is invalid JSON: 8 events, 5 rejected, 13 in
+    assert query(
+        built,
+        "select raw_records, file_rejections, records_in, events_out, duplicates_removed, "
+        "rejected, is_balanced from marts.load_ledger",
+    ) == [(9, 4, 13, 8, 0, 5, True)]
+    rows = query(
+        built,
+        "select source_file, source_position, rejection_reason from marts.rejected_events",
+    )
+    assert sorted((Path(file).name, position, reason) for file, position, reason in rows) == [
+        ("cut.ndjson", 2, "invalid_json"),
+        ("cut.ndjson", 3, "not_json"),
+        ("nul.ndjson", 2, "not_json"),
+        ("padded.ndjson", 4, "not_json"),
+        ("zeros.ndjson", 1, "not_json"),
+    ]
+    assert query(
+        built, "select count(*) = count(distinct rejected_event_id) from marts.rejected_events"
+    ) == [(True,)]
