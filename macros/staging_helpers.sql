@@ -20,7 +20,48 @@
     `fields`), a nested `properties` object lifted to the top level so that custom
     properties are addressable as `$.a.b`; null when nothing is left. -#}
 {% macro unmapped_properties(json_expr, fields) -%}
-    {{ return(adapter.dispatch('unmapped_properties', 'outbound_events')(json_expr, fields)) }}
+    {%- set unmapped = adapter.dispatch('unmapped_properties', 'outbound_events') -%}
+    {#- JSON parsers rewrite numbers (1.10 as 1.1, -0 as 0, 1e-400 as 0.0, a 30-digit
+        integer as a float): where the object holds such a number, its numbers travel
+        as strings through the parser and are written back as the text that arrived -#}
+    {%- set exact = outbound_events.bind(
+        outbound_events.json_numbers_as_strings(json_expr), 'numbers_as_strings',
+        unmapped('numbers_as_strings', fields, true)) -%}
+    {{ return(
+        'case when ' ~ outbound_events.may_hold_inexact_numbers(json_expr)
+        ~ ' then ' ~ outbound_events.json_numbers_restored(exact)
+        ~ ' else ' ~ unmapped(json_expr, fields, false) ~ ' end'
+    ) }}
+{%- endmacro %}
+
+{#- SQL: whether the JSON text may hold a number a parser would write back
+    otherwise (a fraction, an exponent, 16 digits or more, `-0`); also true for some
+    that it writes back the same (the text is then only read more carefully). -#}
+{% macro may_hold_inexact_numbers(json_expr) -%}
+    {{ outbound_events.regexp_contains(json_expr, '[0-9][.eE]|[0-9]{16}|-0') }}
+{%- endmacro %}
+
+{#- The marker before a number written as a string (json_numbers_as_strings). Its
+    text cannot start a string of valid JSON that is not a marked number. -#}
+{% macro json_number_marker() %}{{ return('#@num@#') }}{% endmacro %}
+
+{#- SQL: the JSON text with every number (outside strings) written as a string, the
+    marker then the number's text. One pass reads the text token by token (strings
+    are matched whole, so a digit inside a string is left alone) and appends a marked
+    number's text to every token; a second pass, reading the same tokens, removes
+    the empty markers left after strings. -#}
+{% macro json_numbers_as_strings(json_expr) -%}
+    {%- set string = '"(?:[^"\\\\]|\\\\.)*"' -%}
+    {%- set marker = outbound_events.json_number_marker() -%}
+    {{ outbound_events.regexp_replace_all(
+        outbound_events.regexp_replace_all(json_expr, '(' ~ string ~ ')|(-?[0-9][0-9.eE+-]*)', '\\1"' ~ marker ~ '\\2"'),
+        '(' ~ string ~ ')(?:"' ~ marker ~ '")?', '\\1') }}
+{%- endmacro %}
+
+{#- SQL: the JSON text with every marked number written back as a number. -#}
+{% macro json_numbers_restored(json_expr) -%}
+    {{ outbound_events.regexp_replace_all(
+        json_expr, '"' ~ outbound_events.json_number_marker() ~ '(-?[0-9][0-9.eE+-]*)"', '\\1') }}
 {%- endmacro %}
 
 {#- The paths of `fields` as two trees {key: subtree, or none for a key a column
@@ -39,18 +80,23 @@
     {{ return([top, nested]) }}
 {%- endmacro %}
 
-{% macro default__unmapped_properties(json_expr, fields) -%}
+{% macro default__unmapped_properties(json_expr, fields, numbers_as_strings=false) -%}
     {%- set top, nested = outbound_events.taken_key_trees(fields) -%}
+    {#- a `properties` object sent as a JSON string (Braze): its numbers too -#}
+    {%- set properties_text = outbound_events.json_text(json_expr, '$.properties') -%}
+    {%- if numbers_as_strings -%}
+        {%- set properties_text = outbound_events.json_numbers_as_strings(properties_text) -%}
+    {%- endif -%}
     {%- set rest = outbound_events.json_merge_patch(json_expr, "'" ~ tojson(top, sort_keys=true) ~ "'") -%}
     {%- do top.update({'properties': none}) -%}
     {%- set rest_without_properties = outbound_events.json_merge_patch(
         json_expr, "'" ~ tojson(top, sort_keys=true) ~ "'") -%}
     {%- set nested_rest = outbound_events.json_merge_patch(
-        outbound_events.json_text(json_expr, '$.properties'), "'" ~ tojson(nested, sort_keys=true) ~ "'") -%}
+        properties_text, "'" ~ tojson(nested, sort_keys=true) ~ "'") -%}
     nullif(
         case
             when {{ json_expr }} is null then null
-            when {{ outbound_events.json_kind(outbound_events.json_text(json_expr, '$.properties')) }} = 'object'
+            when {{ outbound_events.json_kind(properties_text) }} = 'object'
                 then {{ outbound_events.json_merge_patch(rest_without_properties, nested_rest) }}
             else {{ rest }}
         end,
@@ -65,12 +111,15 @@
     remaining keys of a `properties` object replace those of the top (its null values
     remove them, as the patch's do), and the map is written back as a JSON object, in
     the document's key order. -#}
-{% macro spark__unmapped_properties(json_expr, fields) -%}
+{% macro spark__unmapped_properties(json_expr, fields, numbers_as_strings=false) -%}
     {%- set top, nested = outbound_events.taken_key_trees(fields) -%}
     {%- set object = outbound_events.spark_json_text_map(json_expr) -%}
     {#- the text of `properties`: an object's JSON, or a string's content (Braze sends
         custom properties as a JSON string), lifted when it is an object -#}
     {%- set properties_text = outbound_events.json_text(json_expr, '$.properties') -%}
+    {%- if numbers_as_strings -%}
+        {%- set properties_text = outbound_events.json_numbers_as_strings(properties_text) -%}
+    {%- endif -%}
     {%- set nested_rest = outbound_events.spark_map_without(outbound_events.spark_json_text_map(properties_text), nested) -%}
     {%- do top.update({'properties': none}) -%}
     {%- set rest_without_properties = outbound_events.spark_map_without(object, top) -%}

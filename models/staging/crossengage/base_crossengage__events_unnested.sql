@@ -26,11 +26,18 @@ payloads_checked as (
     from source
 ),
 
+{# The parser writes numbers back in its own way (1.10 as 1.1): where a body may hold
+    such a number, its numbers travel through the unnest as marked strings, and each
+    event's text gets them back as they arrived. #}
 events_extracted as (
     select
         *,
-        case when payload_kind = 'object' then {{ outbound_events.json_text('payload', '$.events') }} end
-            as events_json
+        case
+            when payload_kind != 'object' then null
+            when {{ outbound_events.may_hold_inexact_numbers('payload') }}
+                then {{ outbound_events.json_text(outbound_events.json_numbers_as_strings('payload'), '$.events') }}
+            else {{ outbound_events.json_text('payload', '$.events') }}
+        end as events_json
     from payloads_checked
 ),
 
@@ -66,7 +73,7 @@ api_events as (
     select
         {{ lineage | join(',\n        ') }},
         element_position as event_position,
-        element_json as event_json,
+        {{ outbound_events.json_numbers_restored('element_json') }} as event_json,
         body_user_id,
         {{ outbound_events.payload_parse_error(outbound_events.json_kind('element_json')) }} as parse_error
     from api_body_elements
