@@ -116,6 +116,20 @@ def test_a_line_that_is_not_utf8_beside_a_nul_line(tmp_path, database):
     ]  # fmt: skip
 
 
+def test_a_nul_byte_in_an_api_body_rejects_that_body(tmp_path, database):
+    # the body is one record: `{"id":"u1",` and its line feed are 12 bytes,
+    # `"events":[{"n":"` 16 more: the NUL is byte 29
+    body = b'{"id":"u1",\n"events":[{"n":"\x00"}]}'
+    write_text(tmp_path / "body.json", body)
+    write_text(tmp_path / "other.json", b'{"id":"u2","events":[]}')
+    assert load(database, "outbound", tmp_path).exit_code == 0
+    assert landed(database) == [("other.json", 1, '{"id":"u2","events":[]}')]
+    assert rejected(database) == [
+        ("body.json", 1, "not_json",
+         'not JSON: a NUL byte at byte 29: {"id":"u1",\n"events":[{"n":"\\x00"}]}'),
+    ]  # fmt: skip
+
+
 # ------------------------------------------------------------- padding at the end
 
 # name: (content, landed (position, payload), the padding's position, size, first byte)
