@@ -34,7 +34,7 @@ lint: setup
 test: lint
 	OUTBOUND_EVENTS_TEST_ALL_ROWS=true $(BIN)/pytest
 
-# Both engines on the same inputs, marts compared row for row (README "On Apache Spark").
+# Both engines on the same inputs, marts compared row for row (docs/spark.md).
 test-spark: setup-spark
 	OUTBOUND_EVENTS_TEST_ALL_ROWS=true $(BIN)/pytest tests/spark
 

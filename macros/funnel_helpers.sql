@@ -61,10 +61,10 @@
 {%- endmacro %}
 
 
-{#- The rates of the funnel (SPEC §6): name, numerator and denominator conditions on
+{#- The rates of the funnel (docs/definitions.md#rates): name, numerator and denominator conditions on
     message_lifecycle rows. A rate's numerator counts only messages that are also in
     its denominator (e.g. open_rate = reached messages that were opened / reached
-    messages), which is the definition of SPEC §6 when no event is missing and stays
+    messages), which is the definition (docs/definitions.md#rates) when no event is missing and stays
     within [0, 1] when one is. delivery_rate counts only messages on channels whose
     provider reports deliveries: it is null, not 0, for e.g. Braze push, which reports
     none. The semantic layer's ratio metrics (models/semantic) restate these. -#}
@@ -83,7 +83,7 @@
 
 
 {#- Counts and rates of the funnel over the message_lifecycle rows of a group
-    (SPEC §6; rates in funnel_rates()). Rates are fractions in [0, 1], null when
+    (docs/definitions.md#funnel; rates in funnel_rates()). Rates are fractions in [0, 1], null when
     their denominator is 0. Each rate's numerator is a column too
     (`<rate>_numerator`, and delivery_rate's denominator
     `delivery_rate_denominator`; the other denominators are `reached`, `opened` and

@@ -1,5 +1,5 @@
-{#- One row per distinct event, personal data hashed or masked (README "Personal
-    data"). Copies of one event (same event_id) collapse to the first one landed
+{#- One row per distinct event, personal data hashed or masked
+    (docs/personal-data.md). Copies of one event (same event_id) collapse to the first one landed
     (earliest load, then file and position); `copies_received` counts them and
     `conflicting_copies` those whose content differs from the kept copy (they are
     listed in rejected_events as `conflicting_duplicate`).

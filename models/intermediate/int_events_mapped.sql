@@ -63,7 +63,7 @@ mapped as (
         on lower(trim(validated_events.provider_channel)) = channel_mapping.channel_key
 ),
 
-{# The provider's identifier of the message (SPEC §6): Braze dispatch_id with the
+{# The provider's identifier of the message (docs/definitions.md#message-key): Braze dispatch_id with the
     campaign variation or Canvas step, else send_id; the provider's message id
     (CrossEngage / ActivatePro message_id, Customer.io email_id, Braze card id); else
     the campaign (or Canvas step) and variation. #}

@@ -5,7 +5,7 @@ files named after their event type with the record named so too (Braze's sample
 tree), some under `event_type=` folders instead, the newer fields (machine opens,
 bot clicks, aborts, WhatsApp errors) where Braze documents them. They go through
 `outbound-events load` and `dbt build`; every expected value below is worked out from
-the records written here and the event taxonomy of SPEC section 4.
+the records written here and the event taxonomy of docs/definitions.md#event-taxonomy.
 """
 
 from __future__ import annotations

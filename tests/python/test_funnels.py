@@ -22,7 +22,7 @@ COUNTS = [
     "total_clicks",
 ]  # fmt: skip
 RATES = {
-    # rate: (numerator flag, denominator flag), SPEC §6
+    # rate: (numerator flag, denominator flag), docs/definitions.md#rates
     "delivery_rate": ("is_delivered", "is_sent"),
     "open_rate": ("is_opened", "is_reached"),
     "click_rate": ("is_clicked", "is_reached"),
