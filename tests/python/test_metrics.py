@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from fixtures.loader_files import load, write_text
 from fixtures.warehouse import build, warehouse_env
@@ -41,8 +42,8 @@ def mf_executable() -> str:
 
 
 def parse(database: Path) -> dict:
-    """`dbt parse` for `database` (the relations MetricFlow queries are named after the
-    DuckDB file, so target/semantic_manifest.json is per warehouse); its manifest."""
+    """`dbt parse` for `database`: target/semantic_manifest.json, the same for every
+    warehouse (the profile attaches any file as database `warehouse`)."""
     with warehouse_env(database):
         dbt.run_dbt(["parse"])
     return json.loads((ROOT / "target" / "semantic_manifest.json").read_text())
@@ -198,7 +199,6 @@ def test_open_rate_over_days_is_not_the_mean_of_daily_rates(tmp_path):
     result = load(database, "customerio", write_text(tmp_path / "events.ndjson", "\n".join(lines)))
     assert result.exit_code == 0, result.output
     build(database, "--full-refresh", "--exclude", "test_type:data")
-    parse(database)
     by_day = mf_query(database, ["open_rate"], ["metric_time__day"], tmp_path / "d.csv")
     assert sorted((r["metric_time__day"][:10], number(r["open_rate"])) for r in by_day) == [
         ("2024-03-04", 1.0), ("2024-03-05", 0.0),
@@ -208,3 +208,45 @@ def test_open_rate_over_days_is_not_the_mean_of_daily_rates(tmp_path):
     )
     assert [(r["provider"], number(r["reached"]), number(r["opened"]), number(r["open_rate"]))
             for r in overall] == [("customerio", 4.0, 1.0, 0.25)]  # fmt: skip
+
+
+def test_metrics_follow_the_warehouse_with_no_extra_step(tmp_path):
+    """`mf query` reads the file OUTBOUND_EVENTS_DB names, whichever file the last dbt
+    command ran on: the relations dbt compiles name the database `warehouse`, never
+    the file. B (built first) has 3 delivered Customer.io emails, 1 opened; A (built
+    last) 1 delivered, 1 opened."""
+
+    def customerio(day: str, delivered: list[str], opened: list[str]) -> str:
+        def event(name: str, user: str) -> str:
+            return json.dumps({
+                "user_id": user, "action": "track", "event": name,
+                "timestamp": f"{day}T08:00:00Z", "messageId": f"{name}-{user}",
+                "properties": {"email_id": f"em-{user}", "campaign_id": "c1"},
+            })  # fmt: skip
+
+        return "\n".join(
+            [event("Email Delivered", u) for u in delivered]
+            + [event("Email Opened", u) for u in opened]
+        )
+
+    files = {
+        "b": customerio("2024-03-05", ["u1", "u2", "u3"], ["u1"]),
+        "a": customerio("2024-03-04", ["u9"], ["u9"]),
+    }
+    for name, lines in files.items():  # b first, then a: the last build is a's
+        database = tmp_path / f"{name}.duckdb"
+        loaded = load(database, "customerio", write_text(tmp_path / f"{name}.ndjson", lines))
+        assert loaded.exit_code == 0, loaded.output
+        build(database, "--full-refresh", "--exclude", "test_type:data")
+
+    def totals(name: str) -> list[tuple]:
+        rows = mf_query(tmp_path / f"{name}.duckdb", ["reached", "opened", "open_rate"],
+                        ["metric_time__day"], tmp_path / f"{name}.csv")  # fmt: skip
+        return [(r["metric_time__day"][:10], number(r["reached"]), number(r["opened"]),
+                 number(r["open_rate"])) for r in rows]  # fmt: skip
+
+    assert totals("b") == [("2024-03-05", 3.0, 1.0, pytest.approx(1 / 3, rel=1e-9))]
+    assert totals("a") == [("2024-03-04", 1.0, 1.0, 1.0)]
+    semantic = json.loads((ROOT / "target" / "semantic_manifest.json").read_text())
+    relations = {model["node_relation"]["relation_name"] for model in semantic["semantic_models"]}
+    assert relations and all(name.startswith('"warehouse".') for name in relations), relations
