@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 from collections.abc import Callable
@@ -17,16 +18,19 @@ from outbound_events import dbt, loading
 from outbound_events.dashboard import serve, spark_copy
 from outbound_events.export import ExportError, TableName, export_table
 from outbound_events.load_progress import file_progress
+from outbound_events.load_report import rejections_of_load, report_lines
 from outbound_events.loading.warehouse import missing_tables
 from outbound_events.loading.warehouse_lock import (
     WarehouseError,
     WarehouseInUseError,
     check_is_duckdb,
+    connect,
     in_use_message,
     lock_holder,
     wait_until_free,
 )
 from outbound_events.project import (
+    DB_ENV,
     TARGET_ENV,
     TARGETS,
     ProjectNotFoundError,
@@ -64,9 +68,24 @@ def _waiting(console: Console) -> Callable[[str], None]:
     return lambda message: console.print(f"[yellow]{escape(message)}[/]")
 
 
+def _warehouse() -> Path:
+    """The warehouse path; on the duckdb target, refused when its directory does not
+    exist (DuckDB cannot create the file there, and nothing can have been loaded)."""
+    database = warehouse_path()
+    if target() == "duckdb" and not database.parent.is_dir():
+        configured = os.environ.get(DB_ENV)
+        source = f"{DB_ENV}={configured}" if configured else "the default warehouse"
+        raise click.ClickException(
+            f"the directory {database.parent} does not exist, so there is no warehouse "
+            f"{database} ({source}): create the directory, or point {DB_ENV} at a file in "
+            "an existing one"
+        )
+    return database
+
+
 def _wait_for_warehouse(wait: float, *, read_only: bool = False) -> Path:
     """The warehouse path, once no other process holds it (see --wait)."""
-    database = warehouse_path()
+    database = _warehouse()
     wait_until_free(
         database,
         read_only=read_only,
@@ -76,7 +95,22 @@ def _wait_for_warehouse(wait: float, *, read_only: bool = False) -> Path:
     return database
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Command(click.Command):
+    """A command whose line in the group's --help is the first paragraph of its help,
+    whole (wrapped to the terminal), where click would cut it mid-sentence to fit one
+    line: so each command's help starts with one short sentence."""
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        if self.short_help or not self.help:
+            return super().get_short_help_str(limit)
+        return " ".join(inspect.cleandoc(self.help).split("\n\n", 1)[0].split())
+
+
+class _Group(click.Group):
+    command_class = _Command
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="outbound-events")
 @click.option(
     "--target",
@@ -149,6 +183,7 @@ def load(provider: str, paths: tuple[Path, ...], wait: float) -> None:
     """
     chosen = loading.provider_for(provider.lower())
     errors = Console(stderr=True, soft_wrap=True)
+    database = _warehouse()
     try:
         found = loading.files_to_load(chosen, paths)
         for skipped in found.skipped:
@@ -163,7 +198,7 @@ def load(provider: str, paths: tuple[Path, ...], wait: float) -> None:
             summary = loading.load_files(
                 chosen,
                 files,
-                warehouse_path(),
+                database,
                 on_file_done=advance,
                 wait=wait,
                 on_wait=_waiting(errors),
@@ -177,6 +212,23 @@ def load(provider: str, paths: tuple[Path, ...], wait: float) -> None:
     ) as error:
         raise click.ClickException(str(error)) from error
     click.echo(summary.line())
+    if summary.records_rejected:
+        _print_rejections(database, summary.load_id, wait, errors)
+
+
+def _print_rejections(database: Path, load_id: str, wait: float, errors: Console) -> None:
+    """Each rejection of the load (the first MAX_SHOWN), read back from the warehouse."""
+    try:
+        with connect(database, read_only=True, wait=wait, on_wait=_waiting(errors)) as connection:
+            lines, total = rejections_of_load(connection, load_id)
+    except (WarehouseError, duckdb.Error) as error:
+        errors.print(
+            f"[yellow]the rejections are in raw.load_rejections (load id {load_id}); "
+            f"cannot list them now:[/] {escape(str(error))}"
+        )
+        return
+    for line in report_lines(lines, total, load_id):
+        click.echo(line)
 
 
 @cli.command()
@@ -189,7 +241,7 @@ def load(provider: str, paths: tuple[Path, ...], wait: float) -> None:
     "backfill whose memory and temporary disk follow the step, not the whole history.",
 )
 def build(wait: float, loads_per_run: int | None) -> None:
-    """Run the dbt build (models and tests) on the data loaded into raw."""
+    """Run dbt build (models and data tests) on the data loaded into raw."""
     database = _wait_for_warehouse(wait)
     missing = missing_tables(database)
     if missing:
@@ -230,7 +282,7 @@ def _print_summary(database: Path | None) -> None:
 )
 @wait_option
 def export(table: str, out: Path, wait: float) -> None:
-    """Write one table (e.g. marts.outbound_events) to a Parquet or CSV file.
+    """Write one table, such as marts.outbound_events, to a Parquet or CSV file.
 
     Rows come in the order of the table's key (the columns of its uniqueness test in
     the dbt project; every column, left to right, for a table without one), so two
@@ -270,7 +322,7 @@ def dashboard(port: int) -> None:
     if target() == "spark":
         database = spark_copy(spark_dir() / "dashboard.duckdb")
     else:
-        database = warehouse_path()
+        database = _warehouse()
         check_is_duckdb(database)
     click.echo(f"serving the dashboard of {database} on http://127.0.0.1:{port} (Ctrl-C stops)")
     code = serve(database, port)

@@ -10,7 +10,16 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from fixtures.loader_files import RAW_TABLES, load, query, snapshot, summary, write_text
+from fixtures.loader_files import (
+    RAW_TABLES,
+    load,
+    query,
+    record_schema,
+    snapshot,
+    summary,
+    write_avro,
+    write_text,
+)
 from outbound_events.cli import cli
 from outbound_events.loading import loader
 
@@ -161,3 +170,61 @@ def test_a_folder_without_matching_files_loads_nothing(tmp_path, database):
     assert result.exit_code == 0
     assert "no braze files found" in result.output
     assert "braze: 0 files loaded, 0 records landed, 0 rejected" in result.output
+
+
+def rejected_lines(output: str) -> list[str]:
+    return [line for line in output.splitlines() if line.startswith(("rejected: ", "… and "))]
+
+
+def test_a_load_without_rejections_lists_none(database, export):
+    result = load(database, "outbound", export)
+    assert result.exit_code == 0, result.output
+    assert rejected_lines(result.output) == []
+
+
+def test_a_braze_file_loaded_as_another_provider_is_named_with_its_reason(tmp_path, database):
+    # an Avro container file (Braze Currents) given to a JSON provider
+    avro = tmp_path / "users.messages.email.Send.avro"
+    schema = record_schema("users.messages.email.Send", [("id", "string"), ("user_id", "string")])
+    write_avro(avro, schema, [{"id": "e1", "user_id": "u1"}])
+    result = load(database, "customerio", avro)
+    assert result.exit_code == 0, result.output
+    assert summary(result) == (1, 0, 1, 0)
+    [line] = rejected_lines(result.output)
+    assert line.startswith(f"rejected: {avro}: not_json: looks like Avro")
+    assert line.endswith("(Braze Currents files load with --provider braze)")
+    # the same words as in raw.load_rejections
+    [(reason, detail)] = query(
+        database, "select rejection_reason, raw_text from raw.load_rejections"
+    )
+    assert line == f"rejected: {avro}: {reason}: {detail}"
+
+
+def test_a_rejected_record_is_named_with_its_position(tmp_path, database, monkeypatch):
+    # a limit of 40 bytes: line 2 (45 bytes) is too large, lines 1 and 3 land
+    monkeypatch.setenv("OUTBOUND_EVENTS_MAX_RECORD_BYTES", "40")
+    big = '{"user_id":"u2","event":"' + "x" * 18 + '"}'
+    assert len(big) == 45
+    path = write_text(tmp_path / "day.ndjson", "\n".join([LINES[0], big, LINES[2]]))
+    result = load(database, "outbound", path)
+    assert summary(result) == (1, 2, 1, 0)
+    assert rejected_lines(result.output) == [
+        f"rejected: {path} (record 2): record_too_large: {big}"
+    ]
+
+
+def test_the_rejections_listed_stop_at_twenty_then_are_counted(tmp_path, database):
+    # 25 empty files: each is rejected as empty_file; the first 20 by name are listed
+    folder = tmp_path / "empty"
+    for number in range(25):
+        write_text(folder / f"day{number:02}.json", "")
+    result = load(database, "outbound", folder)
+    assert result.exit_code == 0, result.output
+    assert summary(result) == (25, 0, 25, 0)
+    lines = rejected_lines(result.output)
+    assert lines[:20] == [f"rejected: {folder / f'day{n:02}.json'}: empty_file" for n in range(20)]
+    [(load_id,)] = query(database, "select distinct load_id from raw.load_rejections")
+    assert lines[20:] == [
+        "… and 5 more, see marts.rejected_events (after a build) or raw.load_rejections "
+        f"where load_id = '{load_id}'"
+    ]
