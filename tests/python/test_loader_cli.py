@@ -128,6 +128,13 @@ def test_a_file_whose_rows_were_removed_from_raw_is_loaded_again(database, expor
     assert summary(result) == (1, 2, 0, 2)
 
 
+def warehouse_fails(connection: duckdb.DuckDBPyConnection) -> None:
+    """The warehouse itself fails: a statement fails, and DuckDB aborts the load's
+    transaction (an error reading one file only rejects that file)."""
+    with pytest.raises(duckdb.Error):
+        connection.execute("select * from raw.no_such_table")
+
+
 def test_a_load_that_fails_part_way_leaves_the_warehouse_as_it_was(
     tmp_path, database, export, monkeypatch
 ):
@@ -142,6 +149,7 @@ def test_a_load_that_fails_part_way_leaves_the_warehouse_as_it_was(
     def land_then_fail(connection, context, provider, file):
         outcome = land(connection, context, provider, file)  # a.ndjson lands, then b fails
         if file.path.name == "b.ndjson":
+            warehouse_fails(connection)
             raise RuntimeError("disk on fire")
         return outcome
 
@@ -155,6 +163,7 @@ def test_a_load_that_fails_part_way_leaves_the_warehouse_as_it_was(
 
 def test_a_failed_first_load_leaves_no_warehouse_file(tmp_path, database, export, monkeypatch):
     def fail(connection, context, provider, file):
+        warehouse_fails(connection)
         raise RuntimeError("boom")
 
     monkeypatch.setattr(loader, "land_json_file", fail)
