@@ -6,6 +6,7 @@ import inspect
 import os
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,8 @@ import duckdb
 from rich.console import Console
 from rich.markup import escape
 
-from outbound_events import dbt, loading
+from outbound_events import build_warnings, dbt, loading
+from outbound_events.build_warnings import BuildRecord
 from outbound_events.dashboard import serve, spark_copy
 from outbound_events.export import ExportError, TableName, export_table
 from outbound_events.load_progress import file_progress
@@ -139,7 +141,7 @@ def sample(wait: float) -> None:
     `dbt build` (models, schema tests, unit tests) and prints what it built.
     """
     database = _wait_for_warehouse(wait)
-    _run_dbt(database, dbt.build_sample)
+    _build(database, dbt.build_sample, wait)
     _print_summary(database)
 
 
@@ -241,7 +243,11 @@ def _print_rejections(database: Path, load_id: str, wait: float, errors: Console
     "backfill whose memory and temporary disk follow the step, not the whole history.",
 )
 def build(wait: float, loads_per_run: int | None) -> None:
-    """Run dbt build (models and data tests) on the data loaded into raw."""
+    """Run dbt build (models and data tests) on the data loaded into raw.
+
+    Then print the summary, with the warnings of the build (`warn` tests that found
+    rows).
+    """
     database = _wait_for_warehouse(wait)
     missing = missing_tables(database)
     if missing:
@@ -250,25 +256,51 @@ def build(wait: float, loads_per_run: int | None) -> None:
             "Run `outbound-events load --provider <key> PATH` first (or "
             "`outbound-events sample` for the bundled sample)."
         )
-    _run_dbt(database, lambda: dbt.build_loaded(database, loads_per_run))
+    _build(database, lambda: dbt.build_loaded(database, loads_per_run), wait)
     _print_summary(database)
 
 
 @cli.command()
 @wait_option
 def summary(wait: float) -> None:
-    """Print what the marts hold, per provider."""
+    """Print what the marts hold, per provider, and the last build's warnings."""
     _print_summary(None if target() == "spark" else _wait_for_warehouse(wait, read_only=True))
 
 
 def _print_summary(database: Path | None) -> None:
     """The summary of the DuckDB warehouse, or of the Spark warehouse (a snapshot)."""
+    build = _last_build(warehouse_path())
     if target() == "spark":
         with snapshot(SUMMARY_TABLES) as copy:
-            print_summary(copy, Console())
+            print_summary(copy, Console(), build)
     else:
         assert database is not None
-        print_summary(database, Console())
+        print_summary(database, Console(), build)
+
+
+def _last_build(database: Path) -> BuildRecord | None:
+    """The warnings of the warehouse's last build, as `build` or `sample` kept them."""
+    if not database.is_file():
+        return None
+    with duckdb.connect(str(database), read_only=True) as connection:
+        return build_warnings.recorded(connection)
+
+
+def _build(database: Path, run: Callable[[], None], wait: float) -> None:
+    """Run a dbt build, then keep its warnings in the warehouse (for the summary)."""
+    started = datetime.now(UTC).replace(tzinfo=None)
+    _run_dbt(database, run)
+    errors = Console(stderr=True, soft_wrap=True)
+    try:
+        build = build_warnings.read_build_record(since=started)
+    except (OSError, ValueError, KeyError) as error:
+        errors.print(f"[yellow]cannot tell the build's warnings:[/] {escape(str(error))}")
+        return
+    try:
+        with connect(database, wait=wait, on_wait=_waiting(errors)) as connection:
+            build_warnings.record(connection, build)
+    except WarehouseError as error:  # the build is done: say so, do not fail it
+        errors.print(f"[yellow]the build's warnings were not kept:[/] {escape(str(error))}")
 
 
 @cli.command()

@@ -9,6 +9,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from outbound_events.build_warnings import BuildRecord
+
 # The marts the summary reads.
 SUMMARY_TABLES = (
     "marts.outbound_events",
@@ -160,8 +162,34 @@ def funnel_table(database: Path) -> Table:
     return table
 
 
-def print_summary(database: Path, console: Console | None = None) -> None:
+def warnings_lines(build: BuildRecord) -> list[str]:
+    """The warnings of the warehouse's last build (`warn` tests that found rows), one
+    line each: the test, what it concerns, its failing rows and its description."""
+    when = f"{build.built_at:%Y-%m-%d %H:%M} UTC"
+    if not build.warnings:
+        return [f"dbt build of {when}: no warnings"]
+    count = len(build.warnings)
+    plural = "" if count == 1 else "s"
+    lines = [f"dbt build of {when}: {count} warning{plural} (warn tests that found rows)"]
+    for warning in build.warnings:
+        rows = f"{warning.failing_rows:,} row{'' if warning.failing_rows == 1 else 's'}"
+        about = f" {warning.description}" if warning.description else ""
+        lines.append(f"- {warning.test_name} (on {warning.concerns}): {rows}.{about}")
+    lines.append(
+        "To keep a test's rows in a table: dbt test --select TEST --store-failures --profiles-dir ."
+    )
+    return lines
+
+
+def print_summary(
+    database: Path, console: Console | None = None, build: BuildRecord | None = None
+) -> None:
+    """The summary of `database`; with `build`, the warnings of its last build."""
     console = console or Console()
     console.print(f"Warehouse: {database}")
     for table in [*summary_tables(database), funnel_table(database)]:
         console.print(table)
+    if build is not None:
+        console.print()
+        for line in warnings_lines(build):
+            console.print(line, markup=False, highlight=False)
