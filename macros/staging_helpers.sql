@@ -27,11 +27,19 @@
     {%- set exact = outbound_events.bind(
         outbound_events.json_numbers_as_strings(json_expr), 'numbers_as_strings',
         unmapped('numbers_as_strings', fields, true)) -%}
-    {{ return(
-        'case when ' ~ outbound_events.may_hold_inexact_numbers(json_expr)
-        ~ ' then ' ~ outbound_events.json_numbers_restored(exact)
-        ~ ' else ' ~ unmapped(json_expr, fields, false) ~ ' end'
-    ) }}
+    {{ return(adapter.dispatch('exact_numbers_where_needed', 'outbound_events')(
+        json_expr, outbound_events.json_numbers_restored(exact), unmapped(json_expr, fields, false))) }}
+{%- endmacro %}
+
+{#- SQL: `exact` (the numbers kept as text) where the JSON text may hold a number a
+    parser writes back otherwise, else the cheaper `plain`. Spark always takes `exact`:
+    a view's text is bounded by its metastore (32,700 characters), and `exact` alone
+    fits. -#}
+{% macro default__exact_numbers_where_needed(json_expr, exact, plain) -%}
+    case when {{ outbound_events.may_hold_inexact_numbers(json_expr) }} then {{ exact }} else {{ plain }} end
+{%- endmacro %}
+{% macro spark__exact_numbers_where_needed(json_expr, exact, plain) -%}
+    {{ exact }}
 {%- endmacro %}
 
 {#- SQL: whether the JSON text may hold a number a parser would write back
