@@ -236,10 +236,9 @@ screened as (
     personal data, masked wherever else they appear in the row's text. #}
 with_personal_values as (
     select
-        *
-        {%- if personal_values %},
-        case when may_hold_personal_data then {{ personal_values }} end as personal_values
-        {%- endif %}
+        *,
+        {{ 'case when may_hold_personal_data then ' ~ personal_values ~ ' end' if personal_values else 'null' }}
+            as personal_values
     from screened
 ),
 
