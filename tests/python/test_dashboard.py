@@ -67,8 +67,9 @@ def customerio_lines(day: str, users: list[str], opened: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-# The headline numbers worked out from message_lifecycle with the definitions of docs/definitions.md#rates,
-# independently of the daily mart's numerator columns the page sums.
+# The headline numbers worked out from message_lifecycle with the definitions of
+# docs/definitions.md#rates, independently of the daily mart's numerator columns the
+# page sums.
 MESSAGES_WITH_CAMPAIGN_KEY = """
     select *, provider || '/' || case when canvas_id is not null then 'canvas'
         when campaign_id is not null then 'campaign' end
@@ -257,8 +258,8 @@ def literal(markdown: str) -> str:
 def test_tables_have_titles_and_a_dash_for_a_missing_rate(sample_warehouse, page_run):
     """Every table titles its columns in words and draws "–" for a rate without a
     denominator; the breakdown by provider gives each provider's numbers as the
-    headline would (from message_lifecycle, docs/definitions.md#rates): Customer.io reports no sends,
-    so its delivery rate has no denominator and shows "–"."""
+    headline would (from message_lifecycle, docs/definitions.md#rates): Customer.io
+    reports no sends, so its delivery rate has no denominator and shows "–"."""
     app_test = page_run(sample_warehouse)
     breakdown, campaigns, rejects, ledger = app_test.dataframe
     titles = {name: list(element.value.columns) for name, element in

@@ -10,7 +10,8 @@ from datetime import datetime
 
 import duckdb
 
-# docs/definitions.md#event-taxonomy: the (event_type, channel) pairs each provider's sample must produce.
+# docs/definitions.md#event-taxonomy: the (event_type, channel) pairs each provider's
+# sample must produce.
 BRAZE_EVENT_TYPES = {
     "send",
     "carrier_send",
