@@ -271,3 +271,17 @@ def test_the_personal_data_test_reads_the_policy(tmp_path):
         )  # fmt: skip
     assert completed.returncode == 1, completed.stdout[-2000:]
     assert "has_no_personal_data_int_events_deduplicated" in completed.stdout
+
+
+def test_ids_and_names_reach_mf_and_the_dashboard_unchanged(pd_db, tmp_path):
+    from outbound_events.dashboard.data import Reader
+    from test_metrics import mf_query
+
+    # MetricFlow's `campaign` entity is the Canvas, else the campaign (as the funnels'):
+    # the opened Braze message's Canvas and the planted Customer.io record's campaign
+    rows_by_campaign = mf_query(pd_db, ["opened"], ["campaign"], tmp_path / "mf.csv")
+    opened = {row["campaign"] for row in rows_by_campaign if row["opened"] not in ("", "0")}
+    assert opened == {HEX24, "1200345"}
+    # the dashboard's campaign filter: key and label as the marts hold them
+    campaigns = Reader(pd_db).read().snapshot.choices()["campaigns"]
+    assert campaigns[f"braze/canvas/{HEX24}"] == f"{IDS['canvas_name']} ({HEX24}) · braze"
