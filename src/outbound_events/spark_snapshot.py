@@ -8,12 +8,13 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import duckdb
 
 from outbound_events import dbt
+from outbound_events.loading.sources import SourceFile, duckdb_path
 from outbound_events.project import sql_literal
 
 
@@ -29,10 +30,16 @@ def snapshot(tables: Sequence[str]) -> Iterator[Path]:
         with duckdb.connect(str(database)) as connection:
             for name in tables:
                 schema, table = name.split(".")
-                files = folder / name / "*.parquet"
                 connection.execute(f'create schema if not exists "{schema}"')
-                connection.execute(
-                    f'create table "{schema}"."{table}" as '
-                    f"select * from read_parquet({sql_literal(str(files))})"
-                )
+                # each file by a name DuckDB cannot read as a pattern (the temporary
+                # folder may hold `[`, `*` or `?`)
+                with ExitStack() as resources:
+                    files = [
+                        sql_literal(duckdb_path(SourceFile(path), resources))
+                        for path in sorted((folder / name).glob("*.parquet"))
+                    ]
+                    connection.execute(
+                        f'create table "{schema}"."{table}" as '
+                        f"select * from read_parquet([{', '.join(files)}])"
+                    )
         yield database
