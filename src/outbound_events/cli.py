@@ -264,7 +264,21 @@ def build(wait: float, loads_per_run: int | None) -> None:
 @wait_option
 def summary(wait: float) -> None:
     """Print what the marts hold, per provider, and the last build's warnings."""
-    _print_summary(None if target() == "spark" else _wait_for_warehouse(wait, read_only=True))
+    if target() == "spark":
+        _print_summary(None)
+        return
+    database = _wait_for_warehouse(wait, read_only=True)
+    with duckdb.connect(str(database), read_only=True) as connection:
+        [(built,)] = connection.execute(
+            "select count(*) from information_schema.tables"
+            " where table_schema = 'marts' and table_name = 'outbound_events'"
+        ).fetchall()
+    if not built:
+        raise click.ClickException(
+            f"{database} has no marts yet: nothing has been built there. Run "
+            "`outbound-events build` (after `outbound-events load`), or `outbound-events sample`."
+        )
+    _print_summary(database)
 
 
 def _print_summary(database: Path | None) -> None:

@@ -66,6 +66,19 @@ def test_build_without_loaded_data_says_what_to_do(tmp_path, monkeypatch):
     assert not database.exists()
 
 
+def test_summary_before_any_build_says_what_to_do(tmp_path, monkeypatch):
+    database = tmp_path / "loaded.duckdb"
+    monkeypatch.setenv("OUTBOUND_EVENTS_DB", str(database))
+    events = tmp_path / "events.ndjson"
+    events.write_text('{"event": "x", "user_id": "u1", "timestamp": 1714550400}\n')
+    assert CliRunner().invoke(cli, ["load", "--provider", "outbound", str(events)]).exit_code == 0
+    result = CliRunner().invoke(cli, ["summary"])
+    assert result.exit_code == 1
+    message = " ".join(result.output.split())
+    assert "has no marts yet: nothing has been built there" in message
+    assert "Catalog Error" not in message
+
+
 def test_build_on_a_warehouse_in_a_missing_directory_names_the_directory(tmp_path, monkeypatch):
     database = tmp_path / "no" / "such" / "dir" / "warehouse.duckdb"
     monkeypatch.setenv("OUTBOUND_EVENTS_DB", str(database))
