@@ -114,9 +114,9 @@
             {{ exceptions.raise_compiler_error(
                 'seed personal_data_keys: row ' ~ tojson([pattern, action]) ~ ': applies_with is for redact rows') }}
         {%- endif -%}
-        {%- if action not in ['hash', 'redact', 'drop'] or not pattern -%}
+        {%- if action not in ['hash', 'redact', 'drop', 'keep'] or not pattern -%}
             {{ exceptions.raise_compiler_error(
-                'seed personal_data_keys: row ' ~ tojson([pattern, action]) ~ ' needs a key pattern and an action hash, redact or drop') }}
+                'seed personal_data_keys: row ' ~ tojson([pattern, action]) ~ ' needs a key pattern and an action hash, redact, drop or keep') }}
         {%- endif -%}
         {#- groups of the patterns do not capture: the masking counts its own groups -#}
         {%- set pattern, applies_with = modules.re.sub('[(](?![?])', '(?:', pattern), modules.re.sub('[(](?![?])', '(?:', applies_with) -%}
@@ -157,7 +157,7 @@
 {% macro pii_json_keys(expr, policy) -%}
     {%- set ns = namespace(sql=expr) -%}
     {%- set groups = {} -%}
-    {%- for rule in policy -%}
+    {%- for rule in policy if rule.action != 'keep' -%}
         {%- set group_key = rule.action ~ '|' ~ (rule.applies_with or '') -%}
         {%- do groups.update({group_key: groups.get(group_key, []) + [rule.pattern]}) -%}
     {%- endfor -%}
@@ -285,6 +285,8 @@
         case when {{ expr }} is not null then {{ outbound_events.pii_hash(expr) }} end
     {%- elif action == 'redact' -%}
         case when {{ expr }} is not null then '<redacted>' end
+    {%- elif action == 'keep' -%}
+        {{ expr }}
     {%- else -%}
         cast(null as {{ dbt.type_string() }})
     {%- endif -%}
@@ -337,12 +339,31 @@
     text. -#}
 {% macro pii_json(expr, policy=none) -%}
     {%- if outbound_events.keeps_pii() %}{{ expr }}{% else -%}
-        {{ outbound_events.bind(
-            outbound_events.pii_json_keys(expr, policy if policy is not none else outbound_events.personal_data_policy()),
-            'pii_json_text', outbound_events.pii_free_text('pii_json_text')
-        ) }}
+        {%- set policy = policy if policy is not none else outbound_events.personal_data_policy() -%}
+        {%- set kept = outbound_events.kept_keys_pattern(policy) -%}
+        {%- set keyed = outbound_events.pii_json_keys(expr, policy) -%}
+        {%- if kept -%}
+            {#- the string values of keys declared not personal (`keep`) start with a
+                marker ending in `@` while the formats run: a phone or IP glued to it is
+                not one on its own; the marker goes afterwards -#}
+            {%- set keyed = outbound_events.regexp_replace_all(keyed, '(' ~ kept ~ ')"', '\\1"' ~ outbound_events.kept_marker()) -%}
+            {%- set masked = outbound_events.regexp_replace_all(
+                outbound_events.pii_free_text('pii_json_text'), '"' ~ outbound_events.kept_marker(), '"') -%}
+        {%- else -%}
+            {%- set masked = outbound_events.pii_free_text('pii_json_text') -%}
+        {%- endif -%}
+        {{ outbound_events.bind(keyed, 'pii_json_text', masked) }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- The JSON key pattern of the policy's `keep` rows (keys declared not personal,
+    such as Braze's `sending_ip`, the sender's server), or none. -#}
+{% macro kept_keys_pattern(policy) -%}
+    {%- set patterns = policy | selectattr('action', 'equalto', 'keep') | map(attribute='pattern') | list -%}
+    {{ return(outbound_events.json_key_pattern(patterns) if patterns else none) }}
+{%- endmacro %}
+
+{% macro kept_marker() %}{{ return('~#@') }}{% endmacro %}
 
 {#- A URL: free text, and the values of personal query parameters (`email=`,
     `phone=`, ...) removed. -#}
@@ -402,7 +423,7 @@
     or redact with a value that is neither `<redacted>` nor a hash, or a key to drop. -#}
 {% macro policy_leak_condition(expr, policy) -%}
     {%- set conditions = [] -%}
-    {%- for rule in policy -%}
+    {%- for rule in policy if rule.action != 'keep' -%}
         {%- set key = outbound_events.json_key_pattern([rule.pattern]) -%}
         {%- if rule.action == 'drop' -%}
             {%- set leak = outbound_events.regexp_contains(expr, key ~ '(?:' ~ outbound_events.json_value_pattern() ~ ')') -%}
@@ -439,14 +460,16 @@
     {%- endfor -%}
     {%- for name in names if not outbound_events.keeps_pii() %}
     {%- set action = outbound_events.column_policy_action(name, policy) %}
+    {%- set kept = outbound_events.kept_keys_pattern(policy) %}
+    {%- set scanned = outbound_events.regexp_replace_all(name, kept ~ '"(?:[^"\\\\]|\\\\.)*"', '') if kept else name %}
     select '{{ relation.identifier }}' as relation_name, '{{ name }}' as column_name, {{ name }} as found
     from {{ relation }}
     where
         {{ recent }}
         and (
-            {{ outbound_events.regexp_contains(name, outbound_events.personal_data_pattern()) }}
+            {{ outbound_events.regexp_contains(scanned, outbound_events.personal_data_pattern()) }}
             or {{ outbound_events.policy_leak_condition(name, policy) }}
-            {%- if action %}
+            {%- if action and action != 'keep' %}
             or not {{ outbound_events.regexp_full_match(name, '[0-9a-f]{64}|<redacted>') }}
             {%- endif %}
         )

@@ -124,6 +124,7 @@ def planted_records() -> list[Raw]:
         url=f"https://shop.example/p?first_name={NAME_FIRST}&x=1",
         bounce_reason=f"mailbox {EMAIL} full; relay {IPV4}",
         billing_first_name=NAME_FIRST,
+        sending_ip="203.0.113.77",  # Braze's sending server: declared not personal (keep)
     )  # fmt: skip
     return [Raw("customerio", json.dumps(customerio)), braze_record]
 
@@ -219,7 +220,10 @@ def test_braze_free_text_urls_and_unmapped_fields(pd_db):
     assert name == "Win back <redacted>"
     assert url == "https://shop.example/p?first_name=<redacted>&x=1"
     assert reason == "mailbox <email> full; relay <ip>"
-    assert json.loads(properties) == {"billing_first_name": "<redacted>"}
+    assert json.loads(properties) == {
+        "billing_first_name": "<redacted>",
+        "sending_ip": "203.0.113.77",  # a `keep` key: exact, no format detection
+    }
     assert (email, user) == (sha(EMAIL), "u-1")
 
 
