@@ -143,7 +143,7 @@
 {#- A JSON value: a string, a number, true or false (`scalar`), or also an object or
     array nested up to three levels. null is no personal data and is left. -#}
 {% macro json_value_pattern(scalar_only=false) -%}
-    {%- set scalar = '"(?:[^"\\\\]|\\\\.)*"|-?[0-9][0-9.eE+-]*|true|false' -%}
+    {%- set scalar = outbound_events.json_string_pattern() ~ '|' ~ outbound_events.json_number_pattern() ~ '|true|false' -%}
     {%- if scalar_only -%}{{ return(scalar) }}{%- endif -%}
     {%- set object = '[{](?:[^{}]|[{](?:[^{}]|[{][^{}]*[}])*[}])*[}]' -%}
     {%- set array = '\\[(?:[^\\[\\]]|\\[(?:[^\\[\\]]|\\[[^\\[\\]]*\\])*\\])*\\]' -%}
@@ -246,7 +246,7 @@
     {%- endfor -%}
     {%- if not patterns -%}{{ return(none) }}{%- endif -%}
     {{ return(adapter.dispatch('personal_values', 'outbound_events')(
-        json_expr, outbound_events.json_key_pattern(patterns) ~ '"((?:[^"\\\\]|\\\\.)*)"')) }}
+        json_expr, outbound_events.json_key_pattern(patterns) ~ '"(' ~ outbound_events.json_string_content_pattern() ~ ')"')) }}
 {%- endmacro %}
 {% macro duckdb__personal_values(json_expr, pattern) -%}
     list_filter(
@@ -292,13 +292,14 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- An id or a name: hashed only when its whole value is an e-mail or a phone. -#}
-{% macro pii_id(expr) -%}
+{#- An id or a name: hashed when its whole value is an e-mail or a phone, else
+    `otherwise` (by default the value itself). -#}
+{% macro pii_id(expr, otherwise=none) -%}
     {%- if outbound_events.keeps_pii() %}{{ expr }}{% else -%}
         case
             when {{ outbound_events.regexp_full_match('trim(' ~ expr ~ ')', outbound_events.whole_value_personal_pattern()) }}
                 then {{ outbound_events.pii_hash(expr) }}
-            else {{ expr }}
+            else {{ otherwise or expr }}
         end
     {%- endif -%}
 {%- endmacro %}
@@ -326,13 +327,7 @@
 {#- A name (campaign, Canvas, step, variation, list): hashed when the whole value is an
     e-mail or a phone, else free text. -#}
 {% macro pii_name(expr) -%}
-    {%- if outbound_events.keeps_pii() %}{{ expr }}{% else -%}
-        case
-            when {{ outbound_events.regexp_full_match('trim(' ~ expr ~ ')', outbound_events.whole_value_personal_pattern()) }}
-                then {{ outbound_events.pii_hash(expr) }}
-            else {{ outbound_events.pii_free_text(expr) }}
-        end
-    {%- endif -%}
+    {{ outbound_events.pii_id(expr, outbound_events.pii_free_text(expr)) }}
 {%- endmacro %}
 
 {#- JSON text (or text that may be JSON): the policy's keys at any depth, then free
@@ -461,7 +456,7 @@
     {%- for name in names if not outbound_events.keeps_pii() %}
     {%- set action = outbound_events.column_policy_action(name, policy) %}
     {%- set kept = outbound_events.kept_keys_pattern(policy) %}
-    {%- set scanned = outbound_events.regexp_replace_all(name, kept ~ '"(?:[^"\\\\]|\\\\.)*"', '') if kept else name %}
+    {%- set scanned = outbound_events.regexp_replace_all(name, kept ~ outbound_events.json_string_pattern(), '') if kept else name %}
     select '{{ relation.identifier }}' as relation_name, '{{ name }}' as column_name, {{ name }} as found
     from {{ relation }}
     where

@@ -53,23 +53,29 @@
     text cannot start a string of valid JSON that is not a marked number. -#}
 {% macro json_number_marker() %}{{ return('#@num@#') }}{% endmacro %}
 
+{#- Regular expressions of JSON tokens: a string's content (escapes kept), a whole
+    string, and a number's text. -#}
+{% macro json_string_content_pattern() %}{{ return('(?:[^"\\\\]|\\\\.)*') }}{% endmacro %}
+{% macro json_string_pattern() %}{{ return('"' ~ outbound_events.json_string_content_pattern() ~ '"') }}{% endmacro %}
+{% macro json_number_pattern() %}{{ return('-?[0-9][0-9.eE+-]*') }}{% endmacro %}
+
 {#- SQL: the JSON text with every number (outside strings) written as a string, the
     marker then the number's text. One pass reads the text token by token (strings
     are matched whole, so a digit inside a string is left alone) and appends a marked
     number's text to every token; a second pass, reading the same tokens, removes
     the empty markers left after strings. -#}
 {% macro json_numbers_as_strings(json_expr) -%}
-    {%- set string = '"(?:[^"\\\\]|\\\\.)*"' -%}
+    {%- set string = outbound_events.json_string_pattern() -%}
     {%- set marker = outbound_events.json_number_marker() -%}
     {{ outbound_events.regexp_replace_all(
-        outbound_events.regexp_replace_all(json_expr, '(' ~ string ~ ')|(-?[0-9][0-9.eE+-]*)', '\\1"' ~ marker ~ '\\2"'),
+        outbound_events.regexp_replace_all(json_expr, '(' ~ string ~ ')|(' ~ outbound_events.json_number_pattern() ~ ')', '\\1"' ~ marker ~ '\\2"'),
         '(' ~ string ~ ')(?:"' ~ marker ~ '")?', '\\1') }}
 {%- endmacro %}
 
 {#- SQL: the JSON text with every marked number written back as a number. -#}
 {% macro json_numbers_restored(json_expr) -%}
     {{ outbound_events.regexp_replace_all(
-        json_expr, '"' ~ outbound_events.json_number_marker() ~ '(-?[0-9][0-9.eE+-]*)"', '\\1') }}
+        json_expr, '"' ~ outbound_events.json_number_marker() ~ '(' ~ outbound_events.json_number_pattern() ~ ')"', '\\1') }}
 {%- endmacro %}
 
 {#- The paths of `fields` as two trees {key: subtree, or none for a key a column
