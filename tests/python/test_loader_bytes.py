@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.loader_files import load, query, run_cli, summary, write_text
+from fixtures.loader_files import load, query, rejected, run_cli, summary, write_text
 
 MIB = 1024 * 1024
 L1, L2, L3 = b'{"n":1}', b'{"n":2}', b'{"n":3}'  # 7 bytes each, 8 with their line feed
@@ -34,16 +34,6 @@ def database(tmp_path: Path) -> Path:
 def landed(database: Path) -> list[tuple[str, int, str]]:
     rows = query(database, "select source_file, source_position, payload from raw.outbound__events")
     return sorted((Path(file).name, position, payload) for file, position, payload in rows)
-
-
-def rejected(database: Path) -> list[tuple[str, int, str, str]]:
-    rows = query(
-        database,
-        "select source_file, source_position, rejection_reason, raw_text from raw.load_rejections",
-    )
-    return sorted(
-        (Path(file).name, position, reason, text) for file, position, reason, text in rows
-    )
 
 
 def balanced(database: Path) -> None:

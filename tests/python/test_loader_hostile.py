@@ -18,6 +18,7 @@ from fixtures.loader_files import (
     load,
     query,
     record_schema,
+    rejected,
     run_cli,
     skip_lines,
     snapshot,
@@ -37,16 +38,6 @@ def database(tmp_path: Path) -> Path:
 def landed(database: Path, table: str) -> list[tuple[str, int, str]]:
     rows = query(database, f"select source_file, source_position, payload from raw.{table}")
     return sorted((file, position, payload) for file, position, payload in rows)
-
-
-def rejected(database: Path) -> list[tuple[str, int, str, str]]:
-    rows = query(
-        database,
-        "select source_file, source_position, rejection_reason, raw_text from raw.load_rejections",
-    )
-    return sorted(
-        (Path(file).name, position, reason, text) for file, position, reason, text in rows
-    )
 
 
 # ---------------------------------------------------------------- walking folders

@@ -54,6 +54,15 @@ def records_of(name: str) -> list[str]:
     return [json.dumps({"file": name, "n": n}, ensure_ascii=False) for n in (1, 2)]
 
 
+def expected_rows(folder: Path, names: list[str]) -> list[tuple[str, int, str]]:
+    """What each file of `names` in `folder` must land: its own two lines, once."""
+    return [
+        (str(folder / name), position, record)
+        for name in names
+        for position, record in enumerate(records_of(name), start=1)
+    ]
+
+
 def landed(database: Path, table: str = "outbound__events") -> list[tuple[str, int, str]]:
     rows = query(database, f"select source_file, source_position, payload from raw.{table}")
     return sorted(rows)
@@ -70,11 +79,7 @@ def test_an_odd_file_name_loads_its_own_records_once(tmp_path, odd, neighbours):
     database = tmp_path / "warehouse.duckdb"
     result = load(database, "outbound", folder)
     assert result.exit_code == 0, result.output
-    expected = [
-        (str(folder / name), position, record)
-        for name in names
-        for position, record in enumerate(records_of(name), start=1)
-    ]
+    expected = expected_rows(folder, names)
     assert landed(database) == sorted(expected)
     assert query(database, "select count(*) from raw.load_rejections") == [(0,)]
     assert summary(result) == (len(names), 2 * len(names), 0, 0)
@@ -129,11 +134,7 @@ def test_every_shape_of_file_with_an_odd_name(tmp_path, suffix):
     database = tmp_path / "warehouse.duckdb"
     result = load(database, "crossengage", folder)
     assert result.exit_code == 0, result.output
-    expected = [
-        (str(folder / name), position, record)
-        for name in names
-        for position, record in enumerate(records_of(name), start=1)
-    ]
+    expected = expected_rows(folder, names)
     expected += [
         (str(folder / name), 1, json.dumps({**body, "file": name}, indent=2))
         for name in ("b[12].json", "b1.json")
