@@ -125,24 +125,11 @@
     cast(coalesce(sum(case when {{ condition }} then 1 else 0 end), 0) as {{ dbt.type_bigint() }})
 {%- endmacro %}
 
-{#- The part of the daily funnel an incremental run recomputes: per provider and
-    channel of the messages the run touches, every day from the earliest of their days
-    on (a late send can move a message to an earlier day; a campaign id can appear
-    late). A select of (provider, channel_key, from_date). -#}
-{% macro funnel_days_to_recompute() -%}
-    select
-        provider,
-        coalesce(channel, '') as channel_key,
-        min(message_date) as from_date
-    from {{ ref('message_lifecycle') }}
-    where message_key in ({{ outbound_events.affected_message_keys() }})
-    group by provider, coalesce(channel, '')
-{%- endmacro %}
-
-{#- True for a row (of `relation`) inside that part. -#}
+{#- True for a row (of `relation`) inside the part of the daily funnel an incremental
+    run recomputes (int_funnel_days_to_recompute). -#}
 {% macro in_funnel_days_to_recompute(relation) -%}
     exists (
-        select 1 from ({{ outbound_events.funnel_days_to_recompute() }}) as recomputed
+        select 1 from {{ ref('int_funnel_days_to_recompute') }} as recomputed
         where
             recomputed.provider = {{ relation }}.provider
             and recomputed.channel_key = coalesce({{ relation }}.channel, '')

@@ -1,13 +1,18 @@
 {#- Incremental builds follow the loads. Every `outbound-events load` is one load id,
     landed whole in one transaction while it holds the warehouse (no build can run
-    meanwhile), so a load is either entirely in a build or not at all. Each incremental
-    model keeps the ids of the loads it has processed in intermediate.incremental_loads
-    (model_name, load_id), replaced by a post-hook after every successful build; a run
-    processes the loads of the run (model int_loads_in_run) it has not processed yet
-    (none: a no-op run touches nothing large). -#}
-{% macro processed_loads_table() -%}
-    {{ return('intermediate.incremental_loads') }}
-{%- endmacro %}
+    meanwhile), so a load is either entirely in a build or not at all.
+
+    The protocol (docs/incremental.md), all of it models in the lineage:
+    - int_loads_processed: which model has processed which load; each incremental
+      model adds its row in a post-hook, in the same transaction as its data (DuckDB;
+      on Spark, after its data), so a model killed mid-build has not recorded anything;
+    - int_loads_in_run: the loads this run may process;
+    - the work lists a run recomputes (int_event_ids_with_new_copies,
+      int_loads_to_recompute, int_users_to_recompute, int_messages_to_recompute,
+      int_funnel_days_to_recompute): each holds what its consumers have not all
+      processed yet, so a consumer killed before it recorded its loads finds its work
+      again in the next run; recomputing what was already done gives the same rows
+      (every consumer deletes and rebuilds what a list names, from all history). -#}
 
 {#- The materialization of the models that follow the loads: incremental; on Spark
     (plain Parquet tables: no delete, no merge) a table rebuilt whole on every run. -#}
@@ -17,78 +22,38 @@
 {% macro default__incremental_materialized() %}{{ return('incremental') }}{% endmacro %}
 {% macro spark__incremental_materialized() %}{{ return('table') }}{% endmacro %}
 
-{#- on-run-start: the bookkeeping table, where it does not exist. -#}
-{% macro create_processed_loads_table() -%}
-    {%- if execute -%}
-        {%- do run_query('create schema if not exists intermediate') -%}
-        {%- do run_query('create table if not exists ' ~ outbound_events.processed_loads_table()
-            ~ ' ' ~ outbound_events.processed_loads_columns()) -%}
-    {%- endif -%}
-{%- endmacro %}
-{#- Its columns; on Spark partitioned by model, so that a model's ids are replaced by
-    overwriting its partition (Parquet tables cannot delete). -#}
-{% macro processed_loads_columns() %}{{ return(adapter.dispatch('processed_loads_columns', 'outbound_events')()) }}{% endmacro %}
-{% macro default__processed_loads_columns() -%}
-    {{ return('(model_name ' ~ dbt.type_string() ~ ', load_id ' ~ dbt.type_string() ~ ')') }}
-{%- endmacro %}
-{% macro spark__processed_loads_columns() -%}
-    {{ return('(load_id string, model_name string) using parquet partitioned by (model_name)') }}
-{%- endmacro %}
-
 {#- Whether this run is a step of a backfill (var outbound_events__max_loads_per_run):
     then even a model built from scratch reads only the loads of the run. -#}
 {% macro loads_are_limited() -%}
     {{ return(var('outbound_events__max_loads_per_run', none) is not none) }}
 {%- endmacro %}
 
-{#- The ids of the loads this model has not processed yet (a list, known before the
-    model's query runs). -#}
+{#- SQL: a select of the loads of the run that not every one of `model_names` has
+    processed yet (for one model: the loads it has to process). -#}
+{% macro loads_pending_for(model_names) -%}
+    {%- set names = [] -%}
+    {%- for name in model_names -%}
+        {%- do names.append(outbound_events.sql_string(name)) -%}
+    {%- endfor -%}
+    select load_id from {{ ref('int_loads_in_run') }}
+    where load_id not in (
+        select processed.load_id from {{ ref('int_loads_processed') }} as processed
+        where processed.model_name in ({{ names | join(', ') }})
+        group by processed.load_id
+        having count(distinct processed.model_name) = {{ names | length }}
+    )
+{%- endmacro %}
+
+{#- The ids of the loads this model has not processed yet, as a list known before the
+    model's query runs: the project's one warehouse query at compile time (only for
+    an incremental build or a backfill step, never in `dbt parse`). A constant list lets the engine push the filter down through the
+    staging views into the raw tables, so only the new loads' records are parsed. -#}
 {% macro new_load_ids() -%}
-    {%- if not execute -%}
+    {%- set pending = outbound_events.loads_pending_for([this.identifier]) -%}
+    {%- if not execute or not (is_incremental() or outbound_events.loads_are_limited()) -%}
         {{ return([]) }}
     {%- endif -%}
-    {%- set query -%}
-        select load_id from {{ ref('int_loads_in_run') }}
-        {%- if is_incremental() %}
-        where load_id not in (
-            select load_id from {{ outbound_events.processed_loads_table() }}
-            where model_name = '{{ this.identifier }}'
-        )
-        {%- endif %}
-        order by load_id
-    {%- endset -%}
-    {{ return(run_query(query).columns[0].values() | list) }}
-{%- endmacro %}
-
-{#- SQL: true for a row of a load this model has not processed yet. A constant list,
-    so that the engine pushes it down to the raw tables through the staging views
-    (only the new loads' records are parsed). -#}
-{% macro in_new_loads(column='load_id') -%}
-    {{ outbound_events.in_load_list(outbound_events.new_load_ids(), column) }}
-{%- endmacro %}
-
-{#- The new loads and every older load holding a copy of an event that has a copy in
-    a new one (its duplicates and conflicts are counted anew: when loads land out of
-    `loaded_at` order, the copy kept can move to the new load). A list. -#}
-{% macro load_ids_to_recompute() -%}
-    {%- set new_ids = outbound_events.new_load_ids() -%}
-    {%- if not new_ids -%}
-        {{ return([]) }}
-    {%- endif -%}
-    {%- set query -%}
-        select distinct copies.load_id
-        from {{ ref('int_events_validated') }} as copies
-        where copies.event_id in (
-            select event_id from {{ ref('int_events_validated') }}
-            where event_id is not null and {{ outbound_events.in_load_list(new_ids) }}
-        )
-    {%- endset -%}
-    {{ return((new_ids + run_query(query).columns[0].values() | list) | unique | sort) }}
-{%- endmacro %}
-
-{#- SQL: true for a row of a load the model recomputes (load_ids_to_recompute). -#}
-{% macro in_loads_to_recompute(column='load_id') -%}
-    {{ outbound_events.in_load_list(outbound_events.load_ids_to_recompute(), column) }}
+    {{ return(run_query(pending ~ ' order by load_id').columns[0].values() | list) }}
 {%- endmacro %}
 
 {#- SQL: `column in (<the ids>)`, false for no ids. -#}
@@ -104,22 +69,40 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- post_hook of every incremental model that follows the loads: it has now processed
-    every landed load. -#}
+{#- SQL: true for a row of a load of this run (every row unless the run is a step of
+    a backfill). -#}
+{% macro in_loads_of_run(column='load_id') -%}
+    {%- if outbound_events.loads_are_limited() -%}
+        {{ column }} in (select load_id from {{ ref('int_loads_in_run') }})
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#- post_hook of every incremental model that follows the loads (tests/python/
+    test_structure.py checks that each has it): it has now processed every load of the
+    run. Inside the model's transaction on DuckDB: data and record commit together. -#}
 {% macro record_processed_loads() -%}
     {{ return(adapter.dispatch('record_processed_loads', 'outbound_events')()) }}
 {%- endmacro %}
 {% macro spark__record_processed_loads() -%}
-    insert overwrite table {{ outbound_events.processed_loads_table() }}
+    insert overwrite table {{ ref('int_loads_processed') }}
     partition (model_name = '{{ this.identifier }}')
     select load_id from {{ ref('int_loads_in_run') }}
 {%- endmacro %}
 {% macro default__record_processed_loads() -%}
-    delete from {{ outbound_events.processed_loads_table() }} where model_name = '{{ this.identifier }}';
-    insert into {{ outbound_events.processed_loads_table() }} (model_name, load_id)
+    delete from {{ ref('int_loads_processed') }} where model_name = '{{ this.identifier }}';
+    insert into {{ ref('int_loads_processed') }} (model_name, load_id)
     select '{{ this.identifier }}', load_id from {{ ref('int_loads_in_run') }}
 {%- endmacro %}
 
+{#- pre_hook of the models whose rows can vanish or move (rejects, ledger, daily
+    funnel): on an incremental run, delete the rows the run recomputes. -#}
+{% macro delete_recomputed_rows(condition) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where {{ condition }}
+    {%- endif -%}
+{%- endmacro %}
 
 {#- Stable id of one staged record: provider, load, file and positions. -#}
 {% macro record_id() -%}
@@ -130,44 +113,23 @@
     ])) }}
 {%- endmacro %}
 
-
-
-{#- pre_hook of models whose rows can vanish or move (rejects, ledger, daily funnel):
-    on an incremental run, delete the rows the run recomputes. -#}
-{% macro delete_recomputed_rows(condition) -%}
-    {%- if is_incremental() -%}
-        delete from {{ this }} where {{ condition }}
-    {%- else -%}
-        select 1
-    {%- endif -%}
+{#- The consumers of each work list: a list holds what not all of them have processed
+    yet (a superset of what each one needs; recomputing more gives the same rows). -#}
+{% macro copies_consumers() -%}
+    {{ return(['int_events_deduplicated', 'rejected_events', 'load_ledger']) }}
+{%- endmacro %}
+{% macro users_consumers() -%}
+    {{ return(['int_messages_aggregated', 'int_conversions_attributed', 'message_lifecycle',
+        'engagement_funnel_daily', 'user_engagement']) }}
 {%- endmacro %}
 
-{#- A select of the ids int_users_touched holds for this run. -#}
-{% macro touched_ids() -%}
-    select match_id from {{ ref('int_users_touched') }}
+{#- SQL: false on a build from scratch (--full-refresh), where no model reads the work
+    lists: they stay empty instead of listing all history. -#}
+{% macro work_lists_needed() -%}
+    {{ return('1 = 0' if flags.FULL_REFRESH else '1 = 1') }}
 {%- endmacro %}
 
-{#- Whether this run touched any user (false after a run with nothing new): known
-    before the model's query runs, so that models skip even finding what to redo. -#}
-{% macro users_were_touched() -%}
-    {%- if not execute -%}
-        {{ return(true) }}
-    {%- endif -%}
-    {%- set result = run_query('select count(*) from (select match_id from ' ~ ref('int_users_touched') ~ ' limit 1) as touched') -%}
-    {{ return(result.columns[0].values()[0] > 0) }}
-{%- endmacro %}
-
-{#- The message keys of every message of those ids. -#}
-{% macro affected_message_keys() -%}
-    {%- if not outbound_events.users_were_touched() -%}
-    select cast(null as {{ dbt.type_string() }}) as message_key where 1 = 0
-    {%- else -%}
-    select distinct message_key from {{ ref('int_events_deduplicated') }}
-    where
-        message_key is not null
-        and (
-            user_id in ({{ outbound_events.touched_ids() }})
-            or external_user_id in ({{ outbound_events.touched_ids() }})
-        )
-    {%- endif -%}
+{#- SQL: true for a row of a load in int_loads_to_recompute. -#}
+{% macro in_loads_to_recompute(column='load_id') -%}
+    {{ column }} in (select load_id from {{ ref('int_loads_to_recompute') }})
 {%- endmacro %}

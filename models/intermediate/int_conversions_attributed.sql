@@ -13,16 +13,17 @@
     outbound_events__reporting_currency) with seed currency_rates; it stays null for
     a currency without a rate.
     Incremental (delete+insert on conversion_event_id): a run recomputes the
-    conversions of the users in int_users_touched (every id they are known by), which
+    conversions of the users in int_users_to_recompute (every id they are known by), which
     is all an attribution can change with. -#}
 {{ config(
     materialized=outbound_events.incremental_materialized(),
     unique_key='conversion_event_id',
     incremental_strategy='delete+insert',
+    post_hook=["{{ outbound_events.record_processed_loads() }}"],
 ) }}
 
--- depends_on: {{ ref('int_users_touched') }}
-{%- set affected_ids = outbound_events.touched_ids() if is_incremental() else none %}
+{%- set users_to_recompute = 'select match_id from ' ~ ref('int_users_to_recompute') %}
+{%- set affected_ids = users_to_recompute if is_incremental() else none %}
 
 with
 

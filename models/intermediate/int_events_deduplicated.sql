@@ -3,9 +3,9 @@
     (earliest load, then file and position); `copies_received` counts them and
     `conflicting_copies` those whose content differs from the kept copy (they are
     listed in rejected_events as `conflicting_duplicate`).
-    Incremental (delete+insert on event_id): a run rebuilds only the events that have
-    a copy in the loads landed since the last build, from all their copies, so late
-    events and late duplicates give the same rows as a full refresh. Changing the
+    Incremental (delete+insert on event_id): a run rebuilds only the events of
+    int_event_ids_with_new_copies, from all their copies, so late events and late
+    duplicates give the same rows as a full refresh. Changing the
     mapping seeds needs a full refresh. -#}
 {{ config(
     materialized=outbound_events.incremental_materialized(),
@@ -112,19 +112,7 @@
 
 -- depends_on: {{ ref('personal_data_keys') }}
 
--- depends_on: {{ ref('int_loads_in_run') }}
-
--- depends_on: {{ ref('int_events_validated') }}
-
-{%- set window_events -%}
-    {%- if is_incremental() %}
-    select validated.event_id
-    from {{ ref('int_events_validated') }} as validated
-    where
-        validated.event_id is not null
-        and {{ outbound_events.in_new_loads('validated.load_id') }}
-    {%- endif %}
-{%- endset %}
+{%- set window_events = 'select event_id from ' ~ ref('int_event_ids_with_new_copies') %}
 
 with
 

@@ -2,8 +2,8 @@
     null for good events; the first failing check wins), its lineage id `record_id`,
     and for good events the key shared by copies of one event (`dedup_key`) and the
     event's stable `event_id`.
-    Incremental: a run processes the loads landed since the last build
-    (macros/incremental_helpers.sql); a reprocessed record replaces its row. -#}
+    Incremental: a run processes the loads it has not processed yet
+    (int_loads_processed); a reprocessed record replaces its row. -#}
 {#- On Spark (Parquet: no delete, no merge) the table is partitioned by load: a run
     overwrites the partitions of the loads it processes, which is delete+insert on
     record_id (a record belongs to one load). -#}
@@ -24,13 +24,14 @@
     "'content:'", 'content_sha256', "':'", dbt.cast('event_position', dbt.type_string())
 ]) -%}
 
--- depends_on: {{ ref('int_loads_in_run') }}
+{%- set new_load_ids = outbound_events.new_load_ids() %}
+
 with
 
 unioned as (
     select * from {{ ref('int_events_unioned') }}
     {%- if is_incremental() or outbound_events.loads_are_limited() %}
-    where {{ outbound_events.in_new_loads() }}
+    where {{ outbound_events.in_load_list(new_load_ids) }}
     {%- endif %}
 ),
 

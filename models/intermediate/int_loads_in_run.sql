@@ -3,7 +3,7 @@
     outbound_events__max_loads_per_run (a backfill in bounded steps), the loads
     int_events_validated has processed (none on --full-refresh) and the next that many
     in load order (`loaded_at`, then id). Every incremental model processes the loads
-    listed here that it has not processed yet (macros/incremental_helpers.sql). -#}
+    listed here that it has not processed yet (int_loads_processed). -#}
 {{ config(materialized='table') }}
 {%- set step = var('outbound_events__max_loads_per_run', none) %}
 {%- set selects = [] %}
@@ -28,7 +28,7 @@ landed as (
 ),
 
 built as (
-    select load_id from {{ outbound_events.processed_loads_table() }}
+    select load_id from {{ ref('int_loads_processed') }}
     where model_name = 'int_events_validated' and {{ 'false' if flags.FULL_REFRESH else 'true' }}
 ),
 

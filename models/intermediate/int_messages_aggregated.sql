@@ -4,12 +4,13 @@
     or a suspected bot click (then they are counted apart; var
     outbound_events__count_machine_engagement counts them as everyone's).
     Incremental (delete+insert on message_key): a run re-aggregates the messages of
-    the users in int_users_touched, from their events alone. -#}
+    int_messages_to_recompute, from their events alone. -#}
 {{ config(
     materialized=outbound_events.incremental_materialized(),
     unique_key='message_key',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
+    post_hook=["{{ outbound_events.record_processed_loads() }}"],
 ) }}
 {%- set message_attributes = [
     'external_user_id', 'campaign_id', 'campaign_name', 'message_variation_id', 'canvas_id',
@@ -17,7 +18,7 @@
     'send_id', 'message_id',
 ] -%}
 
--- depends_on: {{ ref('int_users_touched') }}
+{%- set messages_to_recompute = 'select message_key from ' ~ ref('int_messages_to_recompute') %}
 
 with
 
@@ -25,7 +26,7 @@ events as (
     select * from {{ ref('int_events_deduplicated') }}
     where
         message_key is not null
-        and {{ 'message_key in (' ~ outbound_events.affected_message_keys() ~ ')' if is_incremental() else 'true' }}
+        and {{ 'message_key in (' ~ messages_to_recompute ~ ')' if is_incremental() else 'true' }}
 ),
 
 event_types as (

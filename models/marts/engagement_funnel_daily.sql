@@ -1,15 +1,18 @@
 {#- One row per UTC day (of the message's first send, else its first event) ×
     provider × channel × campaign (or Canvas): funnel counts and rates.
-    Incremental: a run deletes and recomputes, for each provider × channel whose
-    messages it touches, the days from the earliest of those messages' days on. -#}
+    Incremental: a run deletes and recomputes the days of int_funnel_days_to_recompute
+    (for each provider × channel of the messages it recomputes, the days from the
+    earliest of those messages' days on). -#}
 {{ config(
     materialized=outbound_events.incremental_materialized(),
     on_schema_change='append_new_columns',
     incremental_strategy='append',
     pre_hook=["{{ outbound_events.delete_recomputed_rows(outbound_events.in_funnel_days_to_recompute(this)) }}"],
+    post_hook=["{{ outbound_events.record_processed_loads() }}"],
 ) }}
 
--- depends_on: {{ ref('int_users_touched') }}, {{ ref('int_events_deduplicated') }}
+{#- The work list (read in the pre-hook and below through in_funnel_days_to_recompute). #}
+{%- set days_to_recompute = ref('int_funnel_days_to_recompute') %}
 
 with
 

@@ -3,8 +3,9 @@
     record reached staging (raw_records = raw_records_staged). `rejected` includes the
     `conflicting_duplicates` (copies of an event id whose content differs from the
     kept copy).
-    Incremental: a run recomputes the loads landed since its last build and the older
-    loads holding copies of their events (whose duplicates can be counted anew). -#}
+    Incremental: a run recomputes the loads of int_loads_to_recompute (those it has
+    not processed and the older loads holding copies of their events, whose duplicates
+    can be counted anew). -#}
 {{ config(
     materialized=outbound_events.incremental_materialized(),
     incremental_strategy='append',
@@ -13,8 +14,9 @@
     post_hook=["{{ outbound_events.record_processed_loads() }}"],
 ) }}
 
-{%- set recent = ' where ' ~ outbound_events.in_loads_to_recompute() if is_incremental()
-    else (' where ' ~ outbound_events.in_new_loads() if outbound_events.loads_are_limited() else '') -%}
+{%- set loads_to_recompute = outbound_events.in_loads_to_recompute() %}
+{%- set recent = ' where ' ~ loads_to_recompute if is_incremental()
+    else (' where ' ~ outbound_events.in_loads_of_run() if outbound_events.loads_are_limited() else '') -%}
 {%- set raw_counts = [] -%}
 {%- for provider in outbound_events.providers() -%}
     {%- do raw_counts.append(
@@ -23,7 +25,6 @@
     ) -%}
 {%- endfor %}
 
--- depends_on: {{ ref('int_loads_in_run') }}
 with
 
 raw_records as (

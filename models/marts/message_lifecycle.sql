@@ -4,18 +4,19 @@
     `provider_channels` (`reached_by`): its delivery, its send, or (channels that
     report neither, e.g. Braze in-app messages) an impression, open or click, never an
     abort alone. A provider × channel without a seed row is reached by its send.
-    Incremental (delete+insert on message_key): a run recomputes the messages of the
-    users in int_users_touched (every id they are known by), which is all a new event
-    or a moved conversion can change. -#}
+    Incremental (delete+insert on message_key): a run recomputes the messages of
+    int_messages_to_recompute (every message of the users whose events landed, by every
+    id they are known by), which is all a new event or a moved conversion can change. -#}
 {{ config(
     materialized=outbound_events.incremental_materialized(),
     on_schema_change='append_new_columns',
     unique_key='message_key',
     incremental_strategy='delete+insert',
+    post_hook=["{{ outbound_events.record_processed_loads() }}"],
 ) }}
 
--- depends_on: {{ ref('int_users_touched') }}, {{ ref('int_events_deduplicated') }}
-{%- set affected_messages = outbound_events.affected_message_keys() if is_incremental() else none %}
+{%- set messages_to_recompute = 'select message_key from ' ~ ref('int_messages_to_recompute') %}
+{%- set affected_messages = messages_to_recompute if is_incremental() else none %}
 
 with
 

@@ -1,9 +1,9 @@
 {#- Every raw record (or unnested event) that could not become an event, and every
     file (or file tail) the loader could not read: where it came from, why, and its raw
     text (cut to a safe size, personal data masked).
-    Incremental: a run recomputes the rejections of the loads landed since its last
-    build and of the older loads holding copies of their events (a conflicting copy
-    can become the kept one when loads land out of order). -#}
+    Incremental: a run recomputes the rejections of the loads of int_loads_to_recompute
+    (the loads it has not processed and the older loads holding copies of their
+    events: a conflicting copy can become the kept one when loads land out of order). -#}
 {{ config(
     materialized=outbound_events.incremental_materialized(),
     incremental_strategy='append',
@@ -12,10 +12,12 @@
     post_hook=["{{ outbound_events.record_processed_loads() }}"],
 ) }}
 
-{%- set in_recomputed_loads = outbound_events.in_loads_to_recompute() if is_incremental()
-    else (outbound_events.in_new_loads() if outbound_events.loads_are_limited() else none) %}
+{%- set loads_to_recompute = outbound_events.in_loads_to_recompute() %}
+{%- set in_recomputed_loads = loads_to_recompute if is_incremental()
+    else (outbound_events.in_loads_of_run() if outbound_events.loads_are_limited() else none) %}
+{%- set copies_in_recomputed_loads = outbound_events.in_loads_to_recompute('copies.load_id') if is_incremental()
+    else outbound_events.in_loads_of_run('copies.load_id') %}
 
--- depends_on: {{ ref('int_loads_in_run') }}
 -- depends_on: {{ ref('personal_data_keys') }}
 with
 
@@ -71,7 +73,7 @@ conflicting_copies as (
     where
         copies.record_id != kept.record_id
         and coalesce(copies.content_sha256, '') != coalesce(kept.content_sha256, '')
-        and {{ outbound_events.in_loads_to_recompute('copies.load_id') if in_recomputed_loads else 'true' }}
+        and {{ copies_in_recomputed_loads }}
 ),
 
 rejected_files as (

@@ -103,7 +103,7 @@ def pending_loads(database: Path) -> int:
     with duckdb.connect(str(database), read_only=True) as connection:
         row = connection.execute(
             f"select count(distinct load_id) from ({landed}) as landed where load_id not in ("
-            "select load_id from intermediate.incremental_loads "
+            "select load_id from intermediate.int_loads_processed "
             "where model_name = 'int_events_validated')"
         ).fetchone()
     return int(row[0]) if row else 0

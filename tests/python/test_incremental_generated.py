@@ -122,7 +122,7 @@ def test_a_backfill_in_steps_of_loads_equals_one_full_build(generated, full, tmp
         assert dbt.pending_loads(stepped) == 0
     with duckdb.connect(str(stepped), read_only=True) as connection:
         steps = connection.execute(
-            "select count(distinct load_id) from intermediate.incremental_loads "
+            "select count(distinct load_id) from intermediate.int_loads_processed "
             "where model_name = 'int_events_validated'"
         ).fetchone()[0]
     assert steps > 100, "the corpus has enough loads for several steps of 50"
