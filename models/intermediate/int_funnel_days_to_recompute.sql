@@ -1,8 +1,8 @@
 {#- Work list of engagement_funnel_daily: per provider and channel of the messages in
-    int_messages_to_recompute, the earliest of their days (message_lifecycle's
-    message_date, as this run rebuilt them): the daily funnel is recomputed from that
-    day on (a late send can move a message to an earlier day; a campaign id can appear
-    late). Rebuilt on every run. -#}
+    int_messages_to_recompute, the earliest of their days (message_date, as this run
+    rebuilt them): the daily funnel is recomputed from that day on (a late send can
+    move a message to an earlier day; a campaign id can appear late). Rebuilt on every
+    run. -#}
 {{ config(materialized='table') }}
 
 with
@@ -16,7 +16,7 @@ final as (
         provider,
         coalesce(channel, '') as channel_key,
         min(message_date) as from_date
-    from {{ ref('message_lifecycle') }}
+    from {{ ref('int_messages_aggregated') }}
     where message_key in (select messages_to_recompute.message_key from messages_to_recompute)
     group by provider, coalesce(channel, '')
 )

@@ -81,6 +81,13 @@ aggregated as (
         count(*) as event_count
     from message_events
     group by message_key, provider, channel, user_id
+),
+
+final as (
+    select
+        *,
+        cast(coalesce(first_sent_at, first_event_at) as date) as message_date
+    from aggregated
 )
 
-select * from aggregated
+select * from final

@@ -116,7 +116,7 @@ final as (
             or first_clicked_at < first_sent_at or bounced_at < first_sent_at,
             false
         ) as has_clock_skew,
-        cast(coalesce(first_sent_at, first_event_at) as date) as message_date,
+        message_date,
         first_sent_at is not null as is_sent,
         first_delivered_at is not null as is_delivered,
         coalesce(reports_deliveries, false) as is_delivery_reported,

@@ -169,3 +169,64 @@ def test_docs_generate_describes_every_column_the_marts_have(sample_warehouse, t
         actual = set(catalog[node["unique_id"]]["columns"])
         described = {name for name, column in node["columns"].items() if column["description"]}
         assert actual and actual <= described, (node["name"], sorted(actual - described))
+
+
+WORK_LISTS = [
+    "int_event_ids_with_new_copies",
+    "int_loads_to_recompute",
+    "int_users_to_recompute",
+    "int_messages_to_recompute",
+    "int_funnel_days_to_recompute",
+]
+
+
+def test_every_incremental_model_follows_the_load_protocol(manifest):
+    """docs/incremental.md: an incremental model reads what it must (re)compute from the
+    state models (its pending loads or a work list), and records the loads it has
+    processed in its own transaction (post-hook record_processed_loads). A model that
+    forgot the hook would be recomputed forever; one that forgot its work list would
+    record loads it never read."""
+    nodes = models(manifest)
+    state = {f"model.outbound_events.{name}" for name in ["int_loads_processed", *WORK_LISTS]}
+    incremental = [
+        node for name, node in nodes.items()
+        if node["config"]["materialized"] == "incremental" and name != "int_loads_processed"
+    ]  # fmt: skip
+    assert len(incremental) >= 9
+    for node in incremental:
+        hooks = [hook["sql"] for hook in node["config"]["post-hook"]]
+        assert any("record_processed_loads()" in hook for hook in hooks), node["name"]
+        assert state & set(node["depends_on"]["nodes"]), f"{node['name']} reads no state model"
+    for name in WORK_LISTS:
+        assert nodes[name]["config"]["materialized"] == "table", name
+        assert not [h for h in nodes[name]["config"]["post-hook"]], f"{name} records loads"
+    # nothing else writes the state, and no relation is named by hand
+    for path in [*(ROOT / "macros").rglob("*.sql"), *(ROOT / "models").rglob("*.sql")]:
+        text = path.read_text()
+        assert "intermediate.incremental_loads" not in text, path
+        assert not re.search(r"(insert into|delete from) +[a-z_]+\.[a-z_]+", text), path
+    hooks = [node for node in manifest["nodes"].values() if node["resource_type"] == "operation"]
+    assert [hook["raw_code"].strip() for hook in hooks] == [
+        "{{ outbound_events.create_raw_tables() }}"
+    ]
+
+
+def test_state_is_in_the_lineage_not_in_hints(manifest):
+    """At most two `-- depends_on:` hints (the personal-data policy seed, read by the
+    masking macros), and run_query only in the two documented macros: the pending load
+    list (new_load_ids) and the personal-data policy."""
+    hints = sum(
+        len(re.findall(r"--\s*depends_on:", node["raw_code"])) for node in models(manifest).values()
+    )
+    assert hints <= 2, f"{hints} depends_on hints"
+    callers = {
+        path.name
+        for path in (ROOT / "macros").glob("*.sql")
+        if "run_query(" in path.read_text() and path.name != "create_raw_tables.sql"
+    }
+    assert callers == {"incremental_helpers.sql", "personal_data.sql"}
+    assert "run_query(" not in "".join(p.read_text() for p in (ROOT / "models").rglob("*.sql"))
+    lineage = ancestors(manifest, models(manifest)["engagement_funnel_daily"]["unique_id"])
+    for name in ["int_loads_processed", "int_loads_in_run", *WORK_LISTS]:
+        if name != "int_loads_to_recompute":
+            assert f"model.outbound_events.{name}" in lineage, name
