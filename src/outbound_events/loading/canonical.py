@@ -33,11 +33,14 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import orjson
-import pyarrow as pa
+
+if TYPE_CHECKING:  # imported where used: hash_worker.py loads this module alone, light
+    import pyarrow as pa
 
 # orjson parses at most this many levels of nesting, and so the definition.
 MAX_DEPTH = 1024
@@ -181,9 +184,92 @@ def content_sha256_many(texts: Iterable[str | bytes | None]) -> list[str | None]
     return hashes
 
 
+def content_digests(data: bytes | memoryview, offsets: Sequence[int]) -> tuple[bytes, bytes]:
+    """The bulk form of content_sha256 on texts packed as Arrow packs them: text i is
+    `data[offsets[i]:offsets[i + 1]]` (UTF-8). Returns (flags, digests): one byte a
+    text, 1 when it is strict JSON, and its 32-byte SHA-256 (32 zero bytes where the
+    flag is 0). No str or hex objects are made; hash_worker.py runs this in other
+    processes, `digests_to_hex` makes the column."""
+    view = memoryview(data)
+    loads, dumps, sha256, may_differ = orjson.loads, orjson.dumps, hashlib.sha256, _may_differ
+    flags = bytearray(len(offsets) - 1)
+    digests = bytearray(32 * (len(offsets) - 1))
+    start = offsets[0]
+    for index in range(len(offsets) - 1):
+        end = offsets[index + 1]
+        text = view[start:end]
+        start = end
+        try:
+            written: bytes | None = dumps(loads(text), option=_SORTED)
+        except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+            written = canonical_json(bytes(text))
+        else:
+            if may_differ(written):  # type: ignore[arg-type]
+                written = reference_canonical_json(bytes(text), depth_known=True)
+        if written is not None:
+            flags[index] = 1
+            digests[32 * index : 32 * index + 32] = sha256(written).digest()
+    return bytes(flags), bytes(digests)
+
+
+def digests_to_hex(flags: bytes, digests: bytes) -> pa.Array:
+    """The content_sha256 column (lowercase hex, null where the flag is 0) of
+    content_digests' result, built with numpy (no Python object a row)."""
+    import numpy as np
+    import pyarrow as pa
+
+    count = len(flags)
+    raw = np.frombuffer(digests, np.uint8).reshape(count, 32)
+    alphabet = np.frombuffer(b"0123456789abcdef", np.uint8)
+    text = np.empty((count, 64), np.uint8)
+    text[:, 0::2] = alphabet[raw >> 4]
+    text[:, 1::2] = alphabet[raw & 15]
+    valid = np.frombuffer(flags, np.uint8).astype(bool)
+    offsets = np.arange(0, 64 * (count + 1), 64, dtype=np.int32)
+    if count > 0 and not valid.all():
+        # nulls take no bytes (Arrow's layout allows either; DuckDB reads both)
+        lengths = np.where(valid, 64, 0)
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
+        text = text[valid]
+    bitmap = pa.py_buffer(np.packbits(valid, bitorder="little").tobytes())
+    return pa.StringArray.from_buffers(
+        count, pa.py_buffer(offsets.tobytes()), pa.py_buffer(text.tobytes()), bitmap
+    )
+
+
+def packed_texts(texts: pa.Array) -> tuple[memoryview, Sequence[int]]:
+    """(data, offsets) of an Arrow string or binary array without nulls, as
+    content_digests takes them (no copy of the text bytes)."""
+    import numpy as np
+    import pyarrow as pa
+
+    if texts.null_count:
+        raise ValueError("packed_texts: nulls are not packed")
+    if pa.types.is_large_string(texts.type) or pa.types.is_large_binary(texts.type):
+        width = np.int64
+    elif pa.types.is_string(texts.type) or pa.types.is_binary(texts.type):
+        width = np.int32
+    else:
+        texts = texts.cast(pa.large_binary())
+        width = np.int64
+    _, offset_buffer, data_buffer = texts.buffers()
+    offsets = np.frombuffer(offset_buffer, width)[texts.offset : texts.offset + len(texts) + 1]
+    data = memoryview(data_buffer) if data_buffer is not None else memoryview(b"")
+    return data, offsets.astype(np.int64)
+
+
 def content_sha256_arrow(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
     """content_sha256 of an Arrow string column (the vectorised form DuckDB calls as
     a UDF on a batch of rows; see warehouse.CONTENT_SHA256_FUNCTION). The texts are
-    taken as UTF-8 bytes, which orjson parses without an extra copy."""
-    as_bytes = texts.cast(pa.large_binary()) if not pa.types.is_binary(texts.type) else texts
-    return pa.array(content_sha256_many(as_bytes.to_pylist()), pa.string())
+    hashed from the column's own bytes (content_digests), nulls stay null."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(texts, pa.ChunkedArray):
+        texts = texts.combine_chunks()
+    if texts.null_count:
+        present = pc.is_valid(texts)
+        hashed = content_sha256_arrow(texts.filter(present))
+        return pc.replace_with_mask(pa.nulls(len(texts), pa.string()), present, hashed)
+    data, offsets = packed_texts(texts)
+    return digests_to_hex(*content_digests(data, offsets.tolist()))

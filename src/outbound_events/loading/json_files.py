@@ -55,6 +55,7 @@ import duckdb
 import pyarrow as pa
 
 from outbound_events.loading.canonical import content_sha256_many
+from outbound_events.loading.hash_workers import HashWorkers
 from outbound_events.loading.outcome import (
     RAW_TEXT_MAX_CHARS,
     RECORD_TEXT_CHARS,
@@ -118,6 +119,10 @@ SHAPE_SAMPLE_LINES = 1000
 # A Python batch of lines is inserted when it holds this many lines or bytes.
 BATCH_LINES = 50_000
 BATCH_BYTES = 32 * 1024 * 1024
+# Files of at least this many records (lines or elements) are hashed by worker
+# processes, in batches of HASH_BATCH_ROWS rows (hash_workers.py).
+PARALLEL_HASH_RECORDS = 100_000
+HASH_BATCH_ROWS = 65_536
 
 
 def _csv_scan(gzip: bool) -> str:
@@ -221,6 +226,11 @@ class FromDuckdbReader:
             "max_bytes": context.max_record_bytes,
         }
         without_nul = f" and not {_HAS_NUL}" if self.nul_records else ""
+        if self.records >= PARALLEL_HASH_RECORDS:
+            landed = _land_hashed_in_workers(
+                connection, provider, file, self, parameters, without_nul
+            )
+            return FileOutcome(landed, list(self.rejections))
         result = connection.execute(
             f"insert into {SCHEMA}.{provider.table} ({RAW_INSERT_COLUMNS}) "
             "select $source_file, source_position, $load_id, $loaded_at, line, "
@@ -229,6 +239,32 @@ class FromDuckdbReader:
             parameters,
         )
         return FileOutcome(inserted_count(result), list(self.rejections))
+
+
+def _land_hashed_in_workers(
+    connection: duckdb.DuckDBPyConnection,
+    provider: Provider,
+    file: SourceFile,
+    plan: FromDuckdbReader,
+    parameters: dict[str, object],
+    without_nul: str,
+) -> int:
+    """FromDuckdbReader.land for a large file: the same rows, read by a separate
+    in-memory DuckDB connection in Arrow batches, hashed by HashWorkers on every core
+    while the batches before are inserted."""
+    lineage = {name: parameters[name] for name in ("source_file", "load_id", "loaded_at")}
+    landed = 0
+    with duckdb.connect() as reader, HashWorkers() as workers:
+        records = reader.sql(
+            f"select source_position, line as payload from {plan.relation} "
+            f"where strlen(line) <= $max_bytes{without_nul}",
+            params={"path": plan.path, "max_bytes": parameters["max_bytes"]},
+        ).to_arrow_reader(HASH_BATCH_ROWS)
+        batches = ((batch, batch.column(1)) for batch in records if batch.num_rows)
+        for batch, hashes in workers.hashed(batches):
+            table = pa.Table.from_batches([batch]).append_column("content_sha256", hashes)
+            landed += insert_batch(connection, provider.table, table, lineage)
+    return landed
 
 
 @dataclass(frozen=True)

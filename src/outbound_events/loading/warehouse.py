@@ -75,11 +75,16 @@ def ensure_tables(connection: duckdb.DuckDBPyConnection) -> None:
 CONTENT_SHA256_FUNCTION = "outbound_events_content_sha256"
 
 
+def _content_sha256_udf(texts: pa.Array) -> pa.Array:
+    # DuckDB resolves a UDF's annotations: canonical.py imports pyarrow only where used
+    return content_sha256_arrow(texts)
+
+
 def register_functions(connection: duckdb.DuckDBPyConnection) -> None:
     """Make CONTENT_SHA256_FUNCTION callable on `connection`."""
     connection.create_function(
         CONTENT_SHA256_FUNCTION,
-        content_sha256_arrow,
+        _content_sha256_udf,
         ["VARCHAR"],
         "VARCHAR",
         type="arrow",
