@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -255,11 +256,148 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="interleaved repetitions")
     parser.add_argument("--once", action="store_true", help="floor + one full build, no copies")
     parser.add_argument("--loads-per-run", type=int, help="with --once: build in steps of N loads")
+    parser.add_argument("--loader", action="store_true", help="only the loader's figures")
     args = parser.parse_args()
+    if args.loader:
+        run_loader(args.rounds)
+        return
     if args.once:
         run_once(parse_count(args.events), args.loads_per_run)
     else:
         run(parse_count(args.events), args.rounds)
+    run_loader(args.rounds)
+
+
+# ------------------------------------------------------------------ the loader (#21 item 5)
+
+LOADER_LINES = 1_000_000
+LOADER_AVRO_RECORDS = 300_000
+
+
+def write_loader_files(folder: Path, lines: int, avro_records: int) -> tuple[Path, Path]:
+    """A `lines`-line NDJSON file (Customer.io reporting webhooks and Outbound custom
+    events: UUIDs, 24-hex ids, nested properties, prices, unicode subjects, keys in
+    export order) and a Braze Currents email Send Avro file (deflate) of
+    `avro_records` records, both reproducible."""
+    import random
+    import uuid
+
+    import fastavro
+    import orjson
+
+    rng = random.Random(21)
+
+    def hex24() -> str:
+        return f"{rng.getrandbits(96):024x}"
+
+    def uid() -> str:
+        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+    ndjson = folder / "events.ndjson"
+    with ndjson.open("wb") as stream:
+        for number in range(lines):
+            at = 1714521600 + rng.randrange(30 * 86400)
+            if number % 2:
+                record: dict[str, object] = {
+                    "user_id": uid(), "event": rng.choice(["pageView", "renewMembership", "Café ✓"]),
+                    "timestamp": at,
+                    "properties": {"page": f"/p/{rng.randrange(10**5)}",
+                                   "price": round(rng.uniform(1, 500), 2), "quantity": rng.randrange(1, 5),
+                                   "membership": {"renewalDate": "2025-05-01", "tier": rng.choice(["gold", "silver"])},
+                                   "tags": [hex24() for _ in range(rng.randrange(3))], "referrer": None,
+                                   "first": rng.random() < 0.5},
+                }  # fmt: skip
+            else:
+                record = {
+                    "event_id": uid(), "object_type": "email", "timestamp": at,
+                    "metric": rng.choice(["sent", "delivered", "opened", "clicked"]),
+                    "data": {"customer_id": hex24(), "delivery_id": hex24(), "campaign_id": rng.randrange(1000),
+                             "identifiers": {"id": hex24(), "email": f"u{rng.randrange(10**6)}@example.io"},
+                             "subject": rng.choice(["Welcome!", "Ihre Bestellung ✓", "日本語の件名"]),
+                             "recipient": f"u{rng.randrange(10**6)}@example.io"},
+                }  # fmt: skip
+            stream.write(orjson.dumps(record) + b"\n")
+    optional = ["external_user_id", "timezone", "app_group_id", "campaign_id", "campaign_name",
+                "message_variation_id", "canvas_id", "canvas_name", "canvas_variation_id",
+                "canvas_step_id", "send_id", "dispatch_id", "ip_pool", "message_extras"]  # fmt: skip
+    schema = {
+        "type": "record", "name": "Send", "namespace": "dataexport.S3.inner.users.messages.email",
+        "fields": [{"name": "id", "type": "string"}, {"name": "user_id", "type": "string"},
+                   {"name": "time", "type": "int"}, {"name": "email_address", "type": "string"},
+                   *({"name": name, "type": ["null", "string"], "default": None} for name in optional)],
+    }  # fmt: skip
+
+    def records() -> Iterator[dict[str, object]]:
+        for _ in range(avro_records):
+            canvas = rng.random() < 0.5
+            yield {"id": uid(), "user_id": hex24(), "time": 1714521600 + rng.randrange(86400),
+                   "email_address": f"u{rng.randrange(10**6)}@example.com",
+                   "external_user_id": f"ext-{rng.randrange(10**7)}", "timezone": "Europe/Berlin",
+                   "app_group_id": uid(), "campaign_id": None if canvas else uid(),
+                   "campaign_name": None if canvas else "Spring sale ✓", "message_variation_id": uid(),
+                   "canvas_id": uid() if canvas else None, "canvas_name": "Onboarding" if canvas else None,
+                   "dispatch_id": hex24()}  # fmt: skip
+
+    avro = folder / "currents" / "event_type=users.messages.email.Send" / "part-0.avro"
+    avro.parent.mkdir(parents=True)
+    with avro.open("wb") as stream:
+        fastavro.writer(stream, fastavro.parse_schema(schema), records(), codec="deflate")
+    return ndjson, avro
+
+
+def timed_read_json(path: Path, database: Path) -> float:
+    """DuckDB's own `create table as select * from read_json(...)` of the file."""
+    start = time.perf_counter()
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("create table events as select * from read_json(?)", [str(path)])
+    seconds = time.perf_counter() - start
+    database.unlink()
+    return seconds
+
+
+def timed_load(provider: str, path: Path, database: Path) -> tuple[float, int]:
+    """`outbound-events load` of `path` into a new warehouse: seconds, records landed."""
+    from outbound_events.loading import files_to_load, load_files, provider_for
+
+    start = time.perf_counter()
+    chosen = provider_for(provider)
+    summary = load_files(chosen, files_to_load(chosen, [path]).files, database)
+    seconds = time.perf_counter() - start
+    database.unlink()
+    return seconds, summary.records_landed
+
+
+def run_loader(rounds: int) -> None:
+    """The loader vs DuckDB's read_json on a 1M-line NDJSON file (interleaved, median
+    of `rounds`), and Braze Avro records a second."""
+    workdir = Path(tempfile.mkdtemp(prefix="outbound-bench-loader-"))
+    try:
+        print(
+            f"loader: writing {LOADER_LINES:,} NDJSON lines, {LOADER_AVRO_RECORDS:,} Avro records"
+        )
+        ndjson, avro = write_loader_files(workdir, LOADER_LINES, LOADER_AVRO_RECORDS)
+        read_json, loads, avro_rates = [], [], []
+        for _ in range(rounds):
+            read_json.append(timed_read_json(ndjson, workdir / "read_json.duckdb"))
+            seconds, landed = timed_load("customerio", ndjson, workdir / "loaded.duckdb")
+            if landed != LOADER_LINES:
+                sys.exit(f"the loader landed {landed:,} of {LOADER_LINES:,} lines")
+            loads.append(seconds)
+            seconds, landed = timed_load("braze", avro.parent.parent, workdir / "avro.duckdb")
+            avro_rates.append(landed / seconds)
+            print(f"  read_json {read_json[-1]:.2f} s, load {loads[-1]:.2f} s, "
+                  f"Avro {avro_rates[-1]:,.0f} records/s", flush=True)  # fmt: skip
+        size = ndjson.stat().st_size / 2**20
+        ratio = statistics.median(read_json) / statistics.median(loads)
+        print(f"\nloader, median of {rounds} interleaved rounds:")
+        print(
+            f"| NDJSON {LOADER_LINES:,} lines ({size:.0f} MiB) | load {statistics.median(loads):.2f} s "
+            f"| read_json {statistics.median(read_json):.2f} s | loader at {ratio:.2f}× read_json's speed |"
+        )
+        print(f"| Braze Avro {LOADER_AVRO_RECORDS:,} records ({avro.stat().st_size / 2**20:.0f} MiB, deflate) "
+              f"| {statistics.median(avro_rates):,.0f} records/s | | |")  # fmt: skip
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
