@@ -443,9 +443,8 @@
     columns (or of `columns`) holding an e-mail, a phone number or an IP address in
     clear text, or a key of the policy unmasked; a column the policy names must hold
     only hashes, `<redacted>` or null. None with keep_pii.
-    recent_rows_only: only rows whose loaded_at is within var
-    outbound_events__test_window_hours of the latest (unless var
-    outbound_events__test_all_rows). -#}
+    recent_rows_only: only the rows the last run rebuilt (recent_rows_condition,
+    macros/test_window.sql; unless var outbound_events__test_all_rows). -#}
 {% macro personal_data_hits(relation, columns=none, recent_rows_only=false) -%}
     {%- set recent = outbound_events.recent_rows_condition(relation) if recent_rows_only else 'true' -%}
     {%- set policy = outbound_events.personal_data_policy() -%}

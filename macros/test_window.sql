@@ -1,6 +1,8 @@
-{#- Data tests of the event-level relations look, after an incremental run, at the rows
-    landed in the latest var outbound_events__test_window_hours (what the run added; a
-    full scan of the rest adds nothing the run could have changed). A test's `where`
+{#- Data tests of the large relations look, after an incremental run, at the rows the
+    run rebuilt, named by its work lists (docs/incremental.md): the records and events of
+    int_loads_to_recompute, the messages of int_messages_to_recompute (a full scan of
+    the rest adds nothing the run could have changed; a run with nothing new checks
+    nothing there). A test's `where`
     may say `__recent_rows__` (set project-wide in dbt_project.yml); it becomes that
     window on the large event-level relations (recent_rows_condition) and `true` everywhere else (and
     has_no_personal_data reads its relation whole: it filters by itself), on a
@@ -22,16 +24,24 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- SQL condition: the window of recent rows of `relation`, or `true` (on relations
-    other than the large ones holding a row per raw record or event and its
-    loaded_at). -#}
+{#- SQL condition: the rows of `relation` the last run rebuilt, or `true` (on the other
+    relations, on --full-refresh and with var outbound_events__test_all_rows). The work
+    list is found in the graph, not ref()ed: a test runs after every model it reads. -#}
 {% macro recent_rows_condition(relation) -%}
-    {%- set large = ['outbound_events', 'int_events_deduplicated', 'int_events_validated', 'rejected_events'] -%}
-    {%- if outbound_events.var_is_on('outbound_events__test_all_rows') or flags.FULL_REFRESH
-        or relation is string or (relation.identifier not in large and not relation.identifier.endswith('__events')) -%}
+    {%- set windows = {
+        'int_events_validated': ('load_id', 'int_loads_to_recompute'),
+        'int_events_deduplicated': ('load_id', 'int_loads_to_recompute'),
+        'outbound_events': ('load_id', 'int_loads_to_recompute'),
+        'rejected_events': ('load_id', 'int_loads_to_recompute'),
+        'message_lifecycle': ('message_key', 'int_messages_to_recompute'),
+    } -%}
+    {%- set identifier = '' if relation is string else relation.identifier -%}
+    {#- the raw tables (<provider>__events) by load, like the relations built from them #}
+    {%- set window = windows.get(identifier) or (
+        ('load_id', 'int_loads_to_recompute') if identifier.endswith('__events') else none) -%}
+    {%- set work_list = graph.nodes.get('model.outbound_events.' ~ window[1]) if window else none -%}
+    {%- if outbound_events.var_is_on('outbound_events__test_all_rows') or flags.FULL_REFRESH or not work_list -%}
         {{ return('true') }}
     {%- endif -%}
-    {{ return('loaded_at >= ' ~ dbt.dateadd(
-        'hour', -1 * (var('outbound_events__test_window_hours') | int), '(select max(loaded_at) from ' ~ relation ~ ')'
-    )) }}
+    {{ return(window[0] ~ ' in (select ' ~ window[0] ~ ' from ' ~ work_list.relation_name ~ ')') }}
 {%- endmacro %}

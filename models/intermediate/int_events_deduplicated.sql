@@ -112,7 +112,10 @@
 
 -- depends_on: {{ ref('personal_data_keys') }}
 
+{#- The events to rebuild, and the loads holding their copies: copies are read only
+    from those loads (the tables are in load order: the engine skips the others). -#}
 {%- set window_events = 'select event_id from ' ~ ref('int_event_ids_with_new_copies') %}
+{%- set in_loads_with_copies = outbound_events.in_loads_to_recompute() %}
 
 with
 
@@ -133,7 +136,7 @@ candidate_copies as (
     from {{ ref('int_events_validated') }}
     where
         event_id is not null
-        and {{ 'event_id in (' ~ window_events ~ ')' if is_incremental() else 'true' }}
+        and {{ 'event_id in (' ~ window_events ~ ') and ' ~ in_loads_with_copies if is_incremental() else 'true' }}
 ),
 
 events_received_more_than_once as (
@@ -194,7 +197,7 @@ copies_counted as (
 mapped_events as (
     select * from {{ ref('int_events_mapped') }}
     {%- if is_incremental() %}
-    where event_id in ({{ window_events }})
+    where event_id in ({{ window_events }}) and {{ in_loads_with_copies }}
     {%- endif %}
 ),
 

@@ -3,13 +3,15 @@
     and for good events the key shared by copies of one event (`dedup_key`) and the
     event's stable `event_id`.
     Incremental: a run processes the loads it has not processed yet
-    (int_loads_processed); a reprocessed record replaces its row. -#}
+    (int_loads_processed); a reprocessed load replaces its rows (delete+insert on
+    load_id: a record belongs to one load, and the table is in load order, so the
+    delete touches only the new loads' row groups instead of every stored record id). -#}
 {#- On Spark (Parquet: no delete, no merge) the table is partitioned by load: a run
     overwrites the partitions of the loads it processes, which is delete+insert on
     record_id (a record belongs to one load). -#}
 {{ config(
     materialized='incremental',
-    unique_key='record_id',
+    unique_key='load_id',
     incremental_strategy='insert_overwrite' if target.type == 'spark' else 'delete+insert',
     partition_by=['load_id'] if target.type == 'spark' else none,
     on_schema_change='append_new_columns',

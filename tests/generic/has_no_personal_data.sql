@@ -1,7 +1,7 @@
 {#- Fails on every value of a text column of the model (every text column the
     warehouse reports, or just `column_name`) that holds an e-mail address or a phone
-    number in clear text. With recent_rows_only, only rows landed in the latest var
-    outbound_events__test_window_hours are scanned (after an incremental run, the new
+    number in clear text. With recent_rows_only, only the rows the last run rebuilt are
+    scanned (macros/test_window.sql: after an incremental run, the new
     ones; older rows were scanned when they were new), unless var
     outbound_events__test_all_rows is true (`make test`, CI). Skipped when var
     outbound_events__keep_pii is true. -#}
