@@ -53,7 +53,16 @@
     {%- if not execute or not (is_incremental() or outbound_events.loads_are_limited()) -%}
         {{ return([]) }}
     {%- endif -%}
-    {{ return(run_query(pending ~ ' order by load_id').columns[0].values() | list) }}
+    {{ return(outbound_events.load_ids_of(pending)) }}
+{%- endmacro %}
+
+{#- The load ids a select of `load_id` returns, as a sorted list: the one place that
+    queries the warehouse while SQL compiles (for new_load_ids above, and for the data
+    tests' window, macros/test_window.sql, which reads int_loads_to_recompute after the
+    models ran). -#}
+{% macro load_ids_of(select_sql) -%}
+    {{ return(run_query('select distinct load_id from (' ~ select_sql ~ ') as loads order by load_id')
+        .columns[0].values() | list) }}
 {%- endmacro %}
 
 {#- SQL: `column in (<the ids>)`, false for no ids. -#}

@@ -1,8 +1,7 @@
 {#- Data tests of the large relations look, after an incremental run, at the rows the
-    run rebuilt, named by its work lists (docs/incremental.md): the records and events of
-    int_loads_to_recompute, the messages of int_messages_to_recompute (a full scan of
-    the rest adds nothing the run could have changed; a run with nothing new checks
-    nothing there). A test's `where`
+    run rebuilt: the records and events of the loads of its work list
+    int_loads_to_recompute (docs/incremental.md; a full scan of the rest adds nothing
+    the run could have changed; a run with nothing new checks nothing there). A test's `where`
     may say `__recent_rows__` (set project-wide in dbt_project.yml); it becomes that
     window on the large event-level relations (recent_rows_condition) and `true` everywhere else (and
     has_no_personal_data reads its relation whole: it filters by itself), on a
@@ -25,23 +24,21 @@
 {%- endmacro %}
 
 {#- SQL condition: the rows of `relation` the last run rebuilt, or `true` (on the other
-    relations, on --full-refresh and with var outbound_events__test_all_rows). The work
-    list is found in the graph, not ref()ed: a test runs after every model it reads. -#}
+    relations, on --full-refresh and with var outbound_events__test_all_rows): a
+    constant list of load ids, so that the engine skips every other part of the table
+    before any check runs (a subquery would let the checks' filters run on every row
+    first). The work list is found in the graph, not ref()ed: a test runs after every
+    model it reads. -#}
 {% macro recent_rows_condition(relation) -%}
-    {%- set windows = {
-        'int_events_validated': ('load_id', 'int_loads_to_recompute'),
-        'int_events_deduplicated': ('load_id', 'int_loads_to_recompute'),
-        'outbound_events': ('load_id', 'int_loads_to_recompute'),
-        'rejected_events': ('load_id', 'int_loads_to_recompute'),
-        'message_lifecycle': ('message_key', 'int_messages_to_recompute'),
-    } -%}
+    {%- set large = ['int_events_validated', 'int_events_deduplicated', 'outbound_events', 'rejected_events'] -%}
     {%- set identifier = '' if relation is string else relation.identifier -%}
-    {#- the raw tables (<provider>__events) by load, like the relations built from them #}
-    {%- set window = windows.get(identifier) or (
-        ('load_id', 'int_loads_to_recompute') if identifier.endswith('__events') else none) -%}
-    {%- set work_list = graph.nodes.get('model.outbound_events.' ~ window[1]) if window else none -%}
-    {%- if outbound_events.var_is_on('outbound_events__test_all_rows') or flags.FULL_REFRESH or not work_list -%}
+    {#- the raw tables (<provider>__events) by load too, like the relations built from them #}
+    {%- set windowed = identifier in large or identifier.endswith('__events') -%}
+    {%- set work_list = (graph.get('nodes') or {}).get('model.outbound_events.int_loads_to_recompute') -%}
+    {%- if outbound_events.var_is_on('outbound_events__test_all_rows') or flags.FULL_REFRESH
+        or not windowed or not work_list or not execute -%}
         {{ return('true') }}
     {%- endif -%}
-    {{ return(window[0] ~ ' in (select ' ~ window[0] ~ ' from ' ~ work_list.relation_name ~ ')') }}
+    {{ return(outbound_events.in_load_list(
+        outbound_events.load_ids_of('select load_id from ' ~ work_list.relation_name))) }}
 {%- endmacro %}

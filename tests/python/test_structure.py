@@ -214,7 +214,8 @@ def test_every_incremental_model_follows_the_load_protocol(manifest):
 def test_state_is_in_the_lineage_not_in_hints(manifest):
     """At most two `-- depends_on:` hints (the personal-data policy seed, read by the
     masking macros), and run_query only in the two documented macros: the pending load
-    list (new_load_ids) and the personal-data policy."""
+    list (load_ids_of: the pending loads, the data tests' window) and the personal-data
+    policy."""
     hints = sum(
         len(re.findall(r"--\s*depends_on:", node["raw_code"])) for node in models(manifest).values()
     )
