@@ -27,18 +27,19 @@
     relations, on --full-refresh and with var outbound_events__test_all_rows): a
     constant list of load ids, so that the engine skips every other part of the table
     before any check runs (a subquery would let the checks' filters run on every row
-    first). The work list is found in the graph, not ref()ed: a test runs after every
-    model it reads. -#}
+    first). Only the relations built after the work list in a run are windowed (their
+    tests run after it was rebuilt: it names this run's loads); the raw tables and
+    int_events_validated, whose few tests are cheap (null counts, accepted values), are
+    read whole. The work list is found in the graph, not ref()ed (a test runs after every
+    model it reads); where it does not exist yet, every row is checked. -#}
 {% macro recent_rows_condition(relation) -%}
-    {%- set large = ['int_events_validated', 'int_events_deduplicated', 'outbound_events', 'rejected_events'] -%}
+    {%- set windowed = ['int_events_deduplicated', 'outbound_events', 'rejected_events'] -%}
     {%- set identifier = '' if relation is string else relation.identifier -%}
-    {#- the raw tables (<provider>__events) by load too, like the relations built from them #}
-    {%- set windowed = identifier in large or identifier.endswith('__events') -%}
-    {%- set work_list = (graph.get('nodes') or {}).get('model.outbound_events.int_loads_to_recompute') -%}
-    {%- if outbound_events.var_is_on('outbound_events__test_all_rows') or flags.FULL_REFRESH
-        or not windowed or not work_list or not execute -%}
+    {%- set node = (graph.get('nodes') or {}).get('model.outbound_events.int_loads_to_recompute') -%}
+    {%- set work_list = adapter.get_relation(node.database, node.schema, node.alias)
+        if execute and node and identifier in windowed else none -%}
+    {%- if outbound_events.var_is_on('outbound_events__test_all_rows') or flags.FULL_REFRESH or not work_list -%}
         {{ return('true') }}
     {%- endif -%}
-    {{ return(outbound_events.in_load_list(
-        outbound_events.load_ids_of('select load_id from ' ~ work_list.relation_name))) }}
+    {{ return(outbound_events.in_load_list(outbound_events.load_ids_of('select load_id from ' ~ work_list))) }}
 {%- endmacro %}
