@@ -45,9 +45,9 @@
 {%- endmacro %}
 
 {#- The ids of the loads this model has not processed yet, as a list known before the
-    model's query runs: the project's one warehouse query at compile time (only for
-    an incremental build or a backfill step, never in `dbt parse`). A constant list lets the engine push the filter down through the
-    staging views into the raw tables, so only the new loads' records are parsed. -#}
+    model's query runs (load_ids_of: only for an incremental build or a backfill step,
+    never in `dbt parse`). A constant list lets the engine push the filter down through
+    the staging views into the raw tables, so only the new loads' records are parsed. -#}
 {% macro new_load_ids() -%}
     {%- set pending = outbound_events.loads_pending_for([this.identifier]) -%}
     {%- if not execute or not (is_incremental() or outbound_events.loads_are_limited()) -%}
