@@ -14,13 +14,8 @@
       again in the next run; recomputing what was already done gives the same rows
       (every consumer deletes and rebuilds what a list names, from all history). -#}
 
-{#- The materialization of the models that follow the loads: incremental; on Spark
-    (plain Parquet tables: no delete, no merge) a table rebuilt whole on every run. -#}
-{% macro incremental_materialized() -%}
-    {{ return(adapter.dispatch('incremental_materialized', 'outbound_events')()) }}
-{%- endmacro %}
-{% macro default__incremental_materialized() %}{{ return('incremental') }}{% endmacro %}
-{% macro spark__incremental_materialized() %}{{ return('table') }}{% endmacro %}
+{#- The materialization, strategy and partitions of the models that follow the
+    loads: macros/spark_incremental.sql. -#}
 
 {#- Whether this run is a step of a backfill (var outbound_events__max_loads_per_run):
     then even a model built from scratch reads only the loads of the run. -#}
@@ -45,7 +40,7 @@
 {%- endmacro %}
 
 {#- The ids of the loads this model has not processed yet, as a list known before the
-    model's query runs (load_ids_of: only for an incremental build or a backfill step,
+    model's query runs (values_of: only for an incremental build or a backfill step,
     never in `dbt parse`). A constant list lets the engine push the filter down through
     the staging views into the raw tables, so only the new loads' records are parsed. -#}
 {% macro new_load_ids() -%}
@@ -53,15 +48,14 @@
     {%- if not execute or not (is_incremental() or outbound_events.loads_are_limited()) -%}
         {{ return([]) }}
     {%- endif -%}
-    {{ return(outbound_events.load_ids_of(pending)) }}
+    {{ return(outbound_events.values_of(pending)) }}
 {%- endmacro %}
 
-{#- The load ids a select of `load_id` returns, as a sorted list: the one place that
-    queries the warehouse while SQL compiles (for new_load_ids above, and for the data
-    tests' window, macros/test_window.sql, which reads int_loads_to_recompute after the
-    models ran). -#}
-{% macro load_ids_of(select_sql) -%}
-    {{ return(run_query('select distinct load_id from (' ~ select_sql ~ ') as loads order by load_id')
+{#- The distinct values of the one column a select returns, as a sorted list: the one place that queries the warehouse while SQL compiles (for
+    new_load_ids above, and for the data tests' window, macros/test_window.sql, which
+    reads the work lists after the models ran). -#}
+{% macro values_of(select_sql) -%}
+    {{ return(run_query('select distinct * from (' ~ select_sql ~ ') as found order by 1')
         .columns[0].values() | list) }}
 {%- endmacro %}
 
@@ -106,9 +100,10 @@
 {%- endmacro %}
 
 {#- pre_hook of the models whose rows can vanish or move (rejects, ledger, daily
-    funnel): on an incremental run, delete the rows the run recomputes. -#}
+    funnel): on an incremental run, delete the rows the run recomputes (on Spark,
+    where a table has no delete, drop_deleted_partitions and with_rows_kept do it). -#}
 {% macro delete_recomputed_rows(condition) -%}
-    {%- if is_incremental() -%}
+    {%- if is_incremental() and target.type != 'spark' -%}
         delete from {{ this }} where {{ condition }}
     {%- endif -%}
 {%- endmacro %}

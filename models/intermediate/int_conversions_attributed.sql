@@ -18,7 +18,9 @@
 {{ config(
     materialized=outbound_events.incremental_materialized(),
     unique_key='conversion_event_id',
-    incremental_strategy='delete+insert',
+    incremental_strategy=outbound_events.incremental_strategy('delete+insert'),
+    partition_by=outbound_events.spark_partition_by(),
+    pre_hook=["{{ outbound_events.drop_deleted_partitions() }}"],
     post_hook=["{{ outbound_events.record_processed_loads() }}"],
 ) }}
 
@@ -187,4 +189,8 @@ attributed as (
     where recency_rank = 1
 )
 
-select * from attributed
+{% if outbound_events.keeps_rows() -%}
+    {{ outbound_events.with_rows_kept('attributed') }}
+{%- else -%}
+    select * from attributed
+{%- endif %}

@@ -10,8 +10,10 @@
 {{ config(
     materialized=outbound_events.incremental_materialized(),
     unique_key='event_id',
-    incremental_strategy='delete+insert',
+    incremental_strategy=outbound_events.incremental_strategy('delete+insert'),
+    partition_by=outbound_events.spark_partition_by(),
     on_schema_change='append_new_columns',
+    pre_hook=["{{ outbound_events.drop_deleted_partitions() }}"],
     post_hook=["{{ outbound_events.record_processed_loads() }}"],
 ) }}
 
@@ -239,4 +241,8 @@ final as (
     from with_personal_values
 )
 
-select * from final
+{% if outbound_events.keeps_rows() -%}
+    {{ outbound_events.with_rows_kept() }}
+{%- else -%}
+    select * from final
+{%- endif %}

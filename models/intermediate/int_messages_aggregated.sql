@@ -8,8 +8,10 @@
 {{ config(
     materialized=outbound_events.incremental_materialized(),
     unique_key='message_key',
-    incremental_strategy='delete+insert',
+    incremental_strategy=outbound_events.incremental_strategy('delete+insert'),
+    partition_by=outbound_events.spark_partition_by(),
     on_schema_change='append_new_columns',
+    pre_hook=["{{ outbound_events.drop_deleted_partitions() }}"],
     post_hook=["{{ outbound_events.record_processed_loads() }}"],
 ) }}
 {%- set message_attributes = [
@@ -90,4 +92,8 @@ final as (
     from aggregated
 )
 
-select * from final
+{% if outbound_events.keeps_rows() -%}
+    {{ outbound_events.with_rows_kept() }}
+{%- else -%}
+    select * from final
+{%- endif %}

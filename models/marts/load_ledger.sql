@@ -8,9 +8,13 @@
     can be counted anew). -#}
 {{ config(
     materialized=outbound_events.incremental_materialized(),
-    incremental_strategy='append',
+    incremental_strategy=outbound_events.incremental_strategy('append'),
+    partition_by=outbound_events.spark_partition_by(),
     on_schema_change='append_new_columns',
-    pre_hook=["{{ outbound_events.delete_recomputed_rows(outbound_events.in_loads_to_recompute()) }}"],
+    pre_hook=[
+        "{{ outbound_events.drop_deleted_partitions() }}",
+        "{{ outbound_events.delete_recomputed_rows(outbound_events.in_loads_to_recompute()) }}",
+    ],
     post_hook=["{{ outbound_events.record_processed_loads() }}"],
 ) }}
 
@@ -161,4 +165,8 @@ final as (
     from ledger
 )
 
-select * from final
+{% if outbound_events.keeps_rows() -%}
+    {{ outbound_events.with_rows_kept() }}
+{%- else -%}
+    select * from final
+{%- endif %}

@@ -11,7 +11,9 @@
     materialized=outbound_events.incremental_materialized(),
     on_schema_change='append_new_columns',
     unique_key='message_key',
-    incremental_strategy='delete+insert',
+    incremental_strategy=outbound_events.incremental_strategy('delete+insert'),
+    partition_by=outbound_events.spark_partition_by(),
+    pre_hook=["{{ outbound_events.drop_deleted_partitions() }}"],
     post_hook=["{{ outbound_events.record_processed_loads() }}"],
 ) }}
 
@@ -141,4 +143,8 @@ final as (
     from joined
 )
 
-select * from final
+{% if outbound_events.keeps_rows() -%}
+    {{ outbound_events.with_rows_kept() }}
+{%- else -%}
+    select * from final
+{%- endif %}

@@ -37,9 +37,11 @@ def query(database: Path, sql: str) -> list[tuple]:
         return connection.execute(sql).fetchall()
 
 
-def personal_data_test(database: Path, *extra: str) -> subprocess.CompletedProcess:
+def personal_data_test(
+    database: Path, *extra: str, model: str = "int_events_deduplicated"
+) -> subprocess.CompletedProcess:
     command = [dbt.dbt_executable(), "test", "--select",
-               "test_name:has_no_personal_data,int_events_deduplicated", *extra]  # fmt: skip
+               f"test_name:has_no_personal_data,{model}", *extra]  # fmt: skip
     with warehouse_env(database):
         environment = {**os.environ, **dbt_environment()}
         environment.pop("OUTBOUND_EVENTS_TEST_ALL_ROWS", None)  # the default window
@@ -55,6 +57,15 @@ def plant_email(database: Path, load_id: str) -> None:
         connection.execute(
             "update intermediate.int_events_deduplicated set provider_event_name = "
             "'ana.nowak@example.org' where load_id = ?", [load_id],
+        )  # fmt: skip
+
+
+def plant_email_in_message(database: Path, user: str) -> None:
+    """The same leak in the campaign name of a user's row of message_lifecycle."""
+    with duckdb.connect(str(database)) as connection:
+        connection.execute(
+            "update marts.message_lifecycle set campaign_name = 'ana.nowak@example.org' "
+            "where user_id = ?", [user],
         )  # fmt: skip
 
 
@@ -106,4 +117,34 @@ def test_state_and_work_lists_follow_the_loads(tmp_path):
     assert personal_data_test(database).returncode == 0
     plant_email(database, "load-2")
     in_window = personal_data_test(database)
+    assert in_window.returncode == 1, in_window.stdout[-2000:]
+
+
+def test_message_lifecycle_is_checked_from_the_earliest_day_rebuilt(tmp_path):
+    """message_lifecycle's personal-data test looks at the days from the earliest
+    message_date of the messages the last run rebuilt (macros/test_window.sql)."""
+    database = tmp_path / "lifecycle.duckdb"
+    empty_warehouse(database)
+    land(database, "load-1", "2024-05-11 00:00:00",
+         [email("Send", "e-1", "u-1", "d-1", "2024-05-01 10:00:00"),
+          email("Send", "e-2", "u-3", "d-9", "2024-05-10 11:00:00")])  # fmt: skip
+    build(database)
+    # a late open of u-3's message of 2024-05-10: the run rebuilds that message only,
+    # so the window is the days from 2024-05-10 on; u-1's message (2024-05-01) is out
+    land(database, "load-2", "2024-05-12 00:00:00",
+         [email("Open", "e-3", "u-3", "d-9", "2024-05-10 12:00:00")])  # fmt: skip
+    build(database)
+    assert query(
+        database,
+        "select cast(message_date as varchar) from intermediate.int_messages_aggregated "
+        "where message_key in (select message_key from intermediate.int_messages_to_recompute)",
+    ) == [("2024-05-10",)]
+    plant_email_in_message(database, "u-1")
+    assert personal_data_test(database, model="message_lifecycle").returncode == 0
+    every_row = personal_data_test(
+        database, "--vars", '{"outbound_events__test_all_rows": true}', model="message_lifecycle"
+    )
+    assert every_row.returncode == 1, every_row.stdout[-2000:]
+    plant_email_in_message(database, "u-3")
+    in_window = personal_data_test(database, model="message_lifecycle")
     assert in_window.returncode == 1, in_window.stdout[-2000:]
