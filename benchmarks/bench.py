@@ -12,7 +12,8 @@ In one process tree, over fresh copies of one generated warehouse, interleaved
 - the same two builds as `outbound-events build` runs them (data tests, no unit tests).
 
 `--once` (for 100M events, where copies of the warehouse would not fit the disk):
-generate, the floor, then one full `dbt build` in the same file, no copies.
+generate, the floor, then one full `dbt build` in the same file, no copies, and then
++1 % (one more day of loads) with an incremental `dbt build` on the same file.
 
 Prints the median of each stage, its ratio to its reference, and the peak RSS of the
 dbt process tree. Timings are wall-clock on a shared machine: compare the ratios, which
@@ -192,12 +193,13 @@ def timed_stepped_build(database: Path, loads_per_run: int) -> tuple[float, int]
 
 
 def run_once(events: int, loads_per_run: int | None = None) -> None:
-    """The floor and one full build over one generated warehouse, no copies (with
-    `loads_per_run`: `outbound-events build --loads-per-run N` instead)."""
+    """The floor and one full build over one generated warehouse, no copies, then a
+    +1 % incremental build on it (with `loads_per_run`: only `outbound-events build
+    --loads-per-run N` instead of the full build)."""
     workdir = Path(tempfile.mkdtemp(prefix="outbound-bench-"))
     try:
         start = time.perf_counter()
-        base, _ = prepare(workdir, events)
+        base, increment = prepare(workdir, events)
         print(f"  generated in {time.perf_counter() - start:.0f} s", flush=True)
         floor, floor_rss = timed_floor(base)
         with duckdb.connect(str(base)) as connection:
@@ -214,6 +216,15 @@ def run_once(events: int, loads_per_run: int | None = None) -> None:
               f"({build / floor:.1f}× floor), peak RSS {build_rss / 1024:.0f} MiB, "
               f"warehouse {size:.1f} GiB")  # fmt: skip
         print("\nslowest nodes (run_results.json):")
+        for name, seconds in model_timings(project_dir() / "target")[:10]:
+            print(f"  {name:<60} {seconds:7.1f} s")
+        if loads_per_run:
+            return
+        add_increment(base, increment)
+        more, more_rss = timed_dbt(base, "build")
+        print(f"\n+1 % incremental dbt build: {more:.0f} s ({more / build:.1%} of the full "
+              f"build), peak RSS {more_rss / 1024:.0f} MiB")  # fmt: skip
+        print("slowest nodes (run_results.json):")
         for name, seconds in model_timings(project_dir() / "target")[:10]:
             print(f"  {name:<60} {seconds:7.1f} s")
     finally:

@@ -37,6 +37,10 @@ from generate import Batch, generate  # noqa: E402
 
 SEED = 21
 RUNS = 2  # incremental runs before the +1 % run
+# The corpus: small enough for CI by default; larger for the figures in docs/spark.md
+# (OUTBOUND_EVENTS_SPARK_EVENTS=100000 OUTBOUND_EVENTS_SPARK_DAYS=30).
+EVENTS = int(os.environ.get("OUTBOUND_EVENTS_SPARK_EVENTS", "1500"))
+DAYS = int(os.environ.get("OUTBOUND_EVENTS_SPARK_DAYS", "8"))
 # The incremental models partitioned on Spark, and their partition column.
 PARTITIONED = {
     "intermediate.int_events_validated": "load_id",
@@ -129,6 +133,7 @@ class SparkWarehouse:
             rows = {}
             for table in COMPARED:
                 out = self.root / "export" / f"{table}.parquet"
+                out.parent.mkdir(parents=True, exist_ok=True)
                 export_table(database, TableName.parse(table), out)
                 data = pq.read_table(out)
                 data = data.select(sorted(data.column_names))
@@ -141,7 +146,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     """The generated corpus and its load ids, oldest first."""
     database = tmp_path_factory.mktemp("corpus") / "corpus.duckdb"
     with duckdb.connect(str(database)) as connection:
-        generate(connection, Batch(1_500, days=8))
+        generate(connection, Batch(EVENTS, days=DAYS))
         loads = [
             row[0]
             for row in connection.execute(
