@@ -51,21 +51,47 @@ import math
 import os
 import shutil
 import subprocess
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
 
-from fixtures.loader_files import load, record_schema, write_avro
+from fixtures.experiment_exports import (
+    E1,
+    E1_NAME,
+    E1_VARIANT,
+    E2,
+    E2_A,
+    E2_B,
+    E2_CONTROL,
+    E2_NAME,
+    E3,
+    E3_P,
+    E3_Q,
+    E4,
+    E4_CONTROL,
+    E4_M,
+    E4_N,
+    E5,
+    E5_NAME,
+    E5_VARIANT,
+    E6_A,
+    E6_B,
+    E6_STEP,
+    T0,
+    Export,
+    first_load,
+    second_load,
+    third_load,
+    user,
+)
+from fixtures.loader_files import load
 from fixtures.warehouse import build, warehouse_env
 from outbound_events import dbt
 from outbound_events.project import project_dir
 
-EXPORT = "dataexport.prod-03.S3.integration.5f1a6c2be8a4d90012c3f7a1"
-T0 = datetime(2024, 6, 3, 10, 0, tzinfo=UTC)
 SELECT = [
     "--select",
     "+experiment_lift",
@@ -73,245 +99,6 @@ SELECT = [
     "--indirect-selection",
     "cautious",
 ]
-
-# Avro types of the fields the hand-made records use (optional: ["null", T]).
-FIELD_TYPES = {
-    "id": "string",
-    "user_id": "?string",
-    "external_user_id": "?string",
-    "time": "int",
-    "timezone": "?string",
-    "campaign_id": "?string",
-    "campaign_name": "?string",
-    "message_variation_id": "?string",
-    "message_variation_name": "?string",
-    "canvas_id": "?string",
-    "canvas_name": "?string",
-    "canvas_variation_id": "?string",
-    "canvas_variation_name": "?string",
-    "canvas_step_id": "?string",
-    "canvas_step_name": "?string",
-    "dispatch_id": "?string",
-    "send_id": "?string",
-    "abort_type": "?string",
-    "abort_log": "?string",
-    "conversion_behavior": "?string",
-    "conversion_behavior_index": "?int",
-    "in_control_group": "?boolean",
-    "experiment_step_id": "?string",
-    "experiment_split_id": "?string",
-    "experiment_split_name": "?string",
-    "product_id": "?string",
-    "price": "?double",
-    "currency": "?string",
-}
-
-
-def hex24(name: str) -> str:
-    """A Braze object id (24 hex digits), the same for the same name."""
-    return uuid.uuid5(uuid.NAMESPACE_URL, f"braze-object/{name}").hex[:24]
-
-
-def uid(name: str) -> str:
-    """A UUID, the same for the same name."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"braze-event/{name}"))
-
-
-def user(name: str) -> str:
-    return hex24(f"user/{name}")
-
-
-def seconds(at: datetime) -> int:
-    return int(at.timestamp())
-
-
-# The experiments' ids and names (names with punctuation and non-ASCII letters: they
-# must arrive byte for byte).
-E1, E1_NAME = hex24("campaign/e1"), "Welcome back – 10 % off"
-E1_VARIANT, E1_CONTROL = hex24("variation/e1-a"), hex24("variation/e1-control")
-E2, E2_NAME = hex24("campaign/e2"), "Sommer-Aktion ’24 · Café"
-E2_A, E2_B, E2_CONTROL = hex24("variation/e2-a"), hex24("variation/e2-b"), hex24("variation/e2-c")
-E3, E3_P, E3_Q = hex24("campaign/e3"), hex24("variation/e3-p"), hex24("variation/e3-q")
-E4, E4_M, E4_N = hex24("campaign/e4"), hex24("variation/e4-m"), hex24("variation/e4-n")
-E4_CONTROL = hex24("variation/e4-control")
-E5, E5_NAME = hex24("canvas/e5"), "Onboarding journey"
-E5_VARIANT, E5_CONTROL = hex24("canvas-variation/e5-1"), hex24("canvas-variation/e5-control")
-E5_STEP = uid("canvas-step/e5-email")
-E6_CANVAS, E6_STEP = hex24("canvas/e6"), uid("experiment-step/e6")
-E6_A, E6_B, E6_CONTROL = uid("split/e6-a"), uid("split/e6-b"), uid("split/e6-control")
-E7 = hex24("campaign/e7")
-
-
-class Export:
-    """Braze Currents records of one load, written as one Avro file per event type in
-    the export layout."""
-
-    def __init__(self) -> None:
-        self.records: dict[str, list[dict[str, Any]]] = {}
-        self.count = 0
-
-    def add(self, event_type: str, who: str, at: datetime, **fields: Any) -> None:
-        self.count += 1
-        record = {"id": uid(f"{event_type}/{who}/{at.isoformat()}/{self.count}"),
-                  "user_id": user(who), "external_user_id": uid(f"external/{who}"),
-                  "time": seconds(at), **fields}  # fmt: skip
-        self.records.setdefault(event_type, []).append(record)
-
-    def write(self, root: Path) -> Path:
-        for event_type, records in self.records.items():
-            names = list(dict.fromkeys(name for record in records for name in record))
-            schema = record_schema(
-                f"dataexport.S3.inner.{event_type}", [(n, FIELD_TYPES[n]) for n in names]
-            )
-            rows = [{name: record.get(name) for name in names} for record in records]
-            path = (root / EXPORT / f"event_type={event_type}" / "date=2024-06-03-10"
-                    / f"{uuid.uuid5(uuid.NAMESPACE_URL, str(root)).hex[:8]}-0.avro")  # fmt: skip
-            write_avro(path, schema, rows, codec="deflate")
-        return root
-
-
-CAMPAIGN_SEND = "users.messages.email.Send"
-EMAIL_ABORT = "users.messages.email.Abort"
-CAMPAIGN_ABORT = "users.campaigns.Abort"
-CONTROL = "users.campaigns.EnrollInControl"
-CAMPAIGN_CONVERSION = "users.campaigns.Conversion"
-CANVAS_ENTRY = "users.canvas.Entry"
-CANVAS_CONVERSION = "users.canvas.Conversion"
-SPLIT_ENTRY = "users.canvas.experimentstep.SplitEntry"
-STEP_CONVERSION = "users.canvas.experimentstep.Conversion"
-PURCHASE = "users.behaviors.Purchase"
-BEHAVIOUR = '{"type":"performed_custom_event","window":604800,"custom_event_name":"Purchase"}'
-
-
-def campaign(campaign_id: str, name: str | None = None, **fields: Any) -> dict[str, Any]:
-    return {"campaign_id": campaign_id, "campaign_name": name, **fields}
-
-
-def send(export: Export, who: str, campaign_id: str, variation: str, at: datetime = T0,
-         name: str | None = None, variation_name: str | None = None) -> None:  # fmt: skip
-    export.add(CAMPAIGN_SEND, who, at, **campaign(
-        campaign_id, name, message_variation_id=variation,
-        message_variation_name=variation_name, dispatch_id=uid(f"dispatch/{who}/{campaign_id}"),
-    ))  # fmt: skip
-
-
-def enroll_in_control(export: Export, who: str, campaign_id: str, variation: str,
-                      at: datetime = T0, name: str | None = None) -> None:  # fmt: skip
-    export.add(CONTROL, who, at, **campaign(
-        campaign_id, name, message_variation_id=variation, message_variation_name="Control",
-    ))  # fmt: skip
-
-
-def campaign_conversion(export: Export, who: str, campaign_id: str, at: datetime,
-                        index: int = 0) -> None:  # fmt: skip
-    export.add(CAMPAIGN_CONVERSION, who, at, **campaign(
-        campaign_id, conversion_behavior=BEHAVIOUR, conversion_behavior_index=index,
-    ))  # fmt: skip
-
-
-def purchase(export: Export, who: str, at: datetime, price: float, currency: str) -> None:
-    export.add(PURCHASE, who, at, product_id="sku-4711", price=price, currency=currency)
-
-
-def first_load() -> Export:
-    export = Export()
-    hour = timedelta(hours=1)
-    # E1: the worked example.
-    for n in range(1, 6):
-        send(export, f"e1-{n}", E1, E1_VARIANT, name=E1_NAME, variation_name="Variant A")
-    for n in range(6, 10):
-        enroll_in_control(export, f"e1-{n}", E1, E1_CONTROL, name=E1_NAME)
-    for who, after in [("e1-1", 2 * hour), ("e1-2", 24 * hour), ("e1-6", 3 * hour)]:
-        campaign_conversion(export, who, E1, T0 + after)
-    # E2: two variants, aborts, the window, secondary conversions, revenue.
-    for who in ["a1", "a2", "a4"]:
-        send(export, who, E2, E2_A, name=E2_NAME, variation_name="Variante A – kurz")
-    export.add(EMAIL_ABORT, "a3", T0, **campaign(
-        E2, E2_NAME, message_variation_id=E2_A, abort_type="liquid_abort_message",
-        abort_log="aborted by Liquid",
-    ))  # fmt: skip
-    for who in ["b1", "b2"]:
-        send(export, who, E2, E2_B, name=E2_NAME, variation_name="Variante B – lang")
-    export.add(CAMPAIGN_ABORT, "b3", T0, **campaign(
-        E2, E2_NAME, message_variation_id=E2_B, abort_type="rate_limit",
-    ))  # fmt: skip
-    for who in ["c1", "c2", "c3", "c4"]:
-        enroll_in_control(export, who, E2, E2_CONTROL, name=E2_NAME)
-    campaign_conversion(export, "a1", E2, T0 + 2 * hour)
-    campaign_conversion(export, "a2", E2, T0 + 2 * hour, index=1)  # secondary: ignored
-    campaign_conversion(export, "a3", E2, T0 + 3 * hour)  # aborted, still converts
-    campaign_conversion(export, "a4", E2, T0 - hour)  # before assignment: ignored
-    campaign_conversion(export, "b1", E2, T0 + 721 * hour)  # after the window: ignored
-    campaign_conversion(export, "b2", E2, T0 + 5 * hour)
-    campaign_conversion(export, "b2", E2, T0 + 6 * hour)  # one converter, however many
-    campaign_conversion(export, "b3", E2, T0 + 720 * hour)  # the window's last second
-    campaign_conversion(export, "c1", E2, T0 + 4 * hour)
-    purchase(export, "a1", T0 + hour, 20.0, "USD")
-    purchase(export, "a1", T0 + 800 * hour, 10.0, "EUR")  # after the window
-    purchase(export, "c1", T0 + 2 * hour, 5.0, "GBP")
-    purchase(export, "b2", T0 - 2 * hour, 12.5, "USD")  # before assignment
-    # E3: no control.
-    send(export, "p1", E3, E3_P)
-    send(export, "p2", E3, E3_P)
-    send(export, "q1", E3, E3_Q)
-    campaign_conversion(export, "p1", E3, T0 + hour)
-    # E4: conflicting assignments, a variant without users.
-    for who in ["k1", "k2"]:
-        enroll_in_control(export, who, E4, E4_CONTROL)
-    send(export, "m1", E4, E4_M)
-    send(export, "m2", E4, E4_M)
-    enroll_in_control(export, "m2", E4, E4_CONTROL, at=T0 + hour)
-    send(export, "k1", E4, E4_N, at=T0 + hour)
-    campaign_conversion(export, "m1", E4, T0 + hour)
-    # E5: a Canvas with a control group.
-    canvas = {"canvas_id": E5, "canvas_name": E5_NAME}
-    for who in ["v1", "v2", "v3"]:
-        export.add(CANVAS_ENTRY, who, T0, **canvas, canvas_variation_id=E5_VARIANT,
-                   canvas_variation_name="Variant 1", in_control_group=False)  # fmt: skip
-    for who in ["w1", "w2"]:
-        export.add(CANVAS_ENTRY, who, T0, **canvas, canvas_variation_id=E5_CONTROL,
-                   canvas_variation_name="Control", in_control_group=True)  # fmt: skip
-    for who in ["v1", "v2"]:
-        export.add(CAMPAIGN_SEND, who, T0 + hour, **canvas, canvas_variation_id=E5_VARIANT,
-                   canvas_step_id=E5_STEP, dispatch_id=uid(f"dispatch/{who}/canvas"))  # fmt: skip
-    for who, index in [("v1", 0), ("w1", 0), ("v2", 1)]:
-        export.add(CANVAS_CONVERSION, who, T0 + 2 * hour, **canvas,
-                   conversion_behavior=BEHAVIOUR, conversion_behavior_index=index)  # fmt: skip
-    # E6: a Canvas experiment step.
-    step = {"canvas_id": E6_CANVAS, "canvas_name": "Reactivation", "canvas_step_id": E6_STEP,
-            "canvas_step_name": "Subject line test", "experiment_step_id": E6_STEP}  # fmt: skip
-    splits = [(E6_A, "Path A", False, ["s1", "s2", "s3", "s4"]),
-              (E6_B, "Path B", False, ["s5", "s6"]),
-              (E6_CONTROL, "Control Path", True, ["s7", "s8"])]  # fmt: skip
-    for split, split_name, in_control, users in splits:
-        for who in users:
-            export.add(SPLIT_ENTRY, who, T0, **step, experiment_split_id=split,
-                       experiment_split_name=split_name, in_control_group=in_control)  # fmt: skip
-    for who, split in [("s1", E6_A), ("s2", E6_A), ("s7", E6_CONTROL)]:
-        export.add(STEP_CONVERSION, who, T0 + hour, **step, experiment_split_id=split,
-                   conversion_behavior=BEHAVIOUR, conversion_behavior_index=0)  # fmt: skip
-    export.add(CANVAS_CONVERSION, "s5", T0 + hour, canvas_id=E6_CANVAS,
-               conversion_behavior=BEHAVIOUR, conversion_behavior_index=0)  # fmt: skip
-    # E7: one variation, no control: nothing to compare.
-    send(export, "u1", E7, hex24("variation/e7"))
-    send(export, "u2", E7, hex24("variation/e7"))
-    return export
-
-
-def second_load() -> Export:
-    """Touches E3 only: a control user who converts, and p2's conversion."""
-    export = Export()
-    enroll_in_control(export, "r1", E3, hex24("variation/e3-control"))
-    campaign_conversion(export, "r1", E3, T0 + 5 * timedelta(hours=1))
-    campaign_conversion(export, "p2", E3, T0 + 4 * timedelta(hours=1))
-    return export
-
-
-def third_load() -> Export:
-    """A purchase of w1 (E5's control) in the window: E5 only, for its revenue."""
-    export = Export()
-    purchase(export, "w1", T0 + timedelta(hours=1), 7.25, "USD")
-    return export
 
 
 def land(tmp_path: Path, database: Path, name: str, export: Export) -> None:
