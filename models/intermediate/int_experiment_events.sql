@@ -10,9 +10,10 @@
     - primary conversions (seed event_types is_conversion, `conversion_behavior_index` 0
       or none): an experiment step's (it names `experiment_step_id`), else a Canvas's,
       else a campaign's.
-    Names are the latest non-null name of the experiment's (variant's) events, so every
-    row of one experiment carries the same one. A treatment assignment without a
-    variant id assigns nobody (no variant to count it in; Braze always sends one). -#}
+    Names are each event's own (the marts take the latest: Braze renames lag); no
+    window here, so that a reader filtering by load or experiment reads only its rows.
+    A treatment assignment without a variant id assigns nobody (no variant to count it
+    in; Braze always sends one). -#}
 
 with
 
@@ -192,7 +193,7 @@ primary_conversions as (
         and coalesce(experiment_step_id, canvas_id, campaign_id) is not null
 ),
 
-experiment_events as (
+final as (
     select * from campaign_events
     union all
     select * from canvas_entries
@@ -202,68 +203,6 @@ experiment_events as (
     select * from split_entries
     union all
     select * from primary_conversions
-),
-
-experiment_names_ranked as (
-    select
-        provider,
-        experiment_type,
-        experiment_id,
-        experiment_name,
-        row_number() over (
-            partition by provider, experiment_type, experiment_id
-            order by occurred_at desc, event_id desc
-        ) as name_rank
-    from experiment_events
-    where experiment_name is not null
-),
-
-variant_names_ranked as (
-    select
-        provider,
-        experiment_type,
-        experiment_id,
-        variant_id,
-        variant_name,
-        row_number() over (
-            partition by provider, experiment_type, experiment_id, variant_id
-            order by occurred_at desc, event_id desc
-        ) as name_rank
-    from experiment_events
-    where variant_id is not null and variant_name is not null
-),
-
-final as (
-    select
-        experiment_events.event_id,
-        experiment_events.provider,
-        experiment_events.experiment_type,
-        experiment_events.experiment_id,
-        experiment_names_ranked.experiment_name,
-        experiment_events.variant_id,
-        variant_names_ranked.variant_name,
-        experiment_events.is_control,
-        experiment_events.user_id,
-        experiment_events.occurred_at,
-        experiment_events.event_type,
-        experiment_events.load_id,
-        experiment_events.is_assignment,
-        experiment_events.is_send,
-        experiment_events.is_conversion
-    from experiment_events
-    left join experiment_names_ranked
-        on
-            experiment_events.provider = experiment_names_ranked.provider
-            and experiment_events.experiment_type = experiment_names_ranked.experiment_type
-            and experiment_events.experiment_id = experiment_names_ranked.experiment_id
-            and experiment_names_ranked.name_rank = 1
-    left join variant_names_ranked
-        on
-            experiment_events.provider = variant_names_ranked.provider
-            and experiment_events.experiment_type = variant_names_ranked.experiment_type
-            and experiment_events.experiment_id = variant_names_ranked.experiment_id
-            and experiment_events.variant_id = variant_names_ranked.variant_id
-            and variant_names_ranked.name_rank = 1
 )
 
 select * from final

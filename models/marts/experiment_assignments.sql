@@ -34,6 +34,38 @@ experiment_events as (
     {%- endif %}
 ),
 
+{# Names: the latest non-null one of the experiment's (variant's) events (Braze's
+    renames lag), the same on every row; experiment_lift names variants by the same
+    rule. #}
+experiment_names_ranked as (
+    select
+        provider,
+        experiment_type,
+        experiment_id,
+        experiment_name,
+        row_number() over (
+            partition by provider, experiment_type, experiment_id
+            order by occurred_at desc, event_id desc
+        ) as name_rank
+    from experiment_events
+    where experiment_name is not null
+),
+
+variant_names_ranked as (
+    select
+        provider,
+        experiment_type,
+        experiment_id,
+        variant_id,
+        variant_name,
+        row_number() over (
+            partition by provider, experiment_type, experiment_id, variant_id
+            order by occurred_at desc, event_id desc
+        ) as name_rank
+    from experiment_events
+    where variant_id is not null and variant_name is not null
+),
+
 assignment_events as (
     select * from experiment_events
     where is_assignment
@@ -91,9 +123,9 @@ first_assignments as (
         ranked_assignments.provider,
         ranked_assignments.experiment_type,
         ranked_assignments.experiment_id,
-        ranked_assignments.experiment_name,
+        experiment_names_ranked.experiment_name,
         ranked_assignments.variant_id,
-        ranked_assignments.variant_name,
+        variant_names_ranked.variant_name,
         ranked_assignments.is_control,
         ranked_assignments.user_id,
         ranked_assignments.occurred_at as assigned_at,
@@ -106,6 +138,19 @@ first_assignments as (
             and ranked_assignments.experiment_type = user_variants.experiment_type
             and ranked_assignments.experiment_id = user_variants.experiment_id
             and ranked_assignments.user_id = user_variants.user_id
+    left join experiment_names_ranked
+        on
+            ranked_assignments.provider = experiment_names_ranked.provider
+            and ranked_assignments.experiment_type = experiment_names_ranked.experiment_type
+            and ranked_assignments.experiment_id = experiment_names_ranked.experiment_id
+            and experiment_names_ranked.name_rank = 1
+    left join variant_names_ranked
+        on
+            ranked_assignments.provider = variant_names_ranked.provider
+            and ranked_assignments.experiment_type = variant_names_ranked.experiment_type
+            and ranked_assignments.experiment_id = variant_names_ranked.experiment_id
+            and ranked_assignments.variant_id = variant_names_ranked.variant_id
+            and variant_names_ranked.name_rank = 1
     where ranked_assignments.assignment_rank = 1
 ),
 

@@ -33,7 +33,7 @@ assignments as (
     {%- endif %}
 ),
 
-treatment_assignment_events as (
+experiment_events as (
     select experiment_events.*
     from {{ ref('int_experiment_events') }} as experiment_events
     {%- if is_incremental() %}
@@ -43,10 +43,28 @@ treatment_assignment_events as (
             and experiment_events.experiment_type = experiments_to_recompute.experiment_type
             and experiment_events.experiment_id = experiments_to_recompute.experiment_id
     {%- endif %}
-    where
-        experiment_events.is_assignment
-        and not experiment_events.is_control
-        and experiment_events.variant_id is not null
+),
+
+treatment_assignment_events as (
+    select * from experiment_events
+    where is_assignment and not is_control and variant_id is not null
+),
+
+{# A variant's name as experiment_assignments gives it: the latest non-null one of the
+    variant's events (so a variant without users is named too). #}
+variant_names_ranked as (
+    select
+        provider,
+        experiment_type,
+        experiment_id,
+        variant_id,
+        variant_name,
+        row_number() over (
+            partition by provider, experiment_type, experiment_id, variant_id
+            order by occurred_at desc, event_id desc
+        ) as name_rank
+    from experiment_events
+    where variant_id is not null and variant_name is not null
 ),
 
 experiments as (
@@ -61,26 +79,33 @@ experiments as (
 
 {# Every treatment variant of the experiments that have rows (experiment_assignments
     keeps only what compares something), with or without users. #}
-variants as (
-    select
+variant_ids as (
+    select distinct
         experiments.provider,
         experiments.experiment_type,
         experiments.experiment_id,
         experiments.experiment_name,
-        treatment_assignment_events.variant_id,
-        max(treatment_assignment_events.variant_name) as variant_name
+        treatment_assignment_events.variant_id
     from experiments
     inner join treatment_assignment_events
         on
             experiments.provider = treatment_assignment_events.provider
             and experiments.experiment_type = treatment_assignment_events.experiment_type
             and experiments.experiment_id = treatment_assignment_events.experiment_id
-    group by
-        experiments.provider,
-        experiments.experiment_type,
-        experiments.experiment_id,
-        experiments.experiment_name,
-        treatment_assignment_events.variant_id
+),
+
+variants as (
+    select
+        variant_ids.*,
+        variant_names_ranked.variant_name
+    from variant_ids
+    left join variant_names_ranked
+        on
+            variant_ids.provider = variant_names_ranked.provider
+            and variant_ids.experiment_type = variant_names_ranked.experiment_type
+            and variant_ids.experiment_id = variant_names_ranked.experiment_id
+            and variant_ids.variant_id = variant_names_ranked.variant_id
+            and variant_names_ranked.name_rank = 1
 ),
 
 treatment_by_variant as (
