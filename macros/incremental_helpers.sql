@@ -9,10 +9,10 @@
     - int_loads_in_run: the loads this run may process;
     - the work lists a run recomputes (int_event_ids_with_new_copies,
       int_loads_to_recompute, int_users_to_recompute, int_messages_to_recompute,
-      int_funnel_days_to_recompute): each holds what its consumers have not all
-      processed yet, so a consumer killed before it recorded its loads finds its work
-      again in the next run; recomputing what was already done gives the same rows
-      (every consumer deletes and rebuilds what a list names, from all history). -#}
+      int_funnel_days_to_recompute, int_experiments_to_recompute): each holds what its
+      consumers have not all processed yet, so a consumer killed before it recorded its
+      loads finds its work again in the next run; recomputing what was already done
+      gives the same rows (every consumer deletes and rebuilds what a list names, from all history). -#}
 
 {#- The materialization, strategy and partitions of the models that follow the
     loads: macros/spark_incremental.sql. -#}
@@ -126,6 +126,9 @@
     {{ return(['int_messages_aggregated', 'int_conversions_attributed', 'message_lifecycle',
         'engagement_funnel_daily', 'user_engagement']) }}
 {%- endmacro %}
+{% macro experiments_consumers() -%}
+    {{ return(['experiment_assignments', 'experiment_lift']) }}
+{%- endmacro %}
 
 {#- SQL: false on a build from scratch (--full-refresh), where no model reads the work
     lists: they stay empty instead of listing all history. -#}
@@ -136,4 +139,16 @@
 {#- SQL: true for a row of a load in int_loads_to_recompute. -#}
 {% macro in_loads_to_recompute(column='load_id') -%}
     {{ column }} in (select load_id from {{ ref('int_loads_to_recompute') }})
+{%- endmacro %}
+
+{#- SQL: true for a row (of `relation`) of an experiment in int_experiments_to_recompute
+    (what the experiment marts delete and rebuild on an incremental run). -#}
+{% macro in_experiments_to_recompute(relation) -%}
+    exists (
+        select 1 from {{ ref('int_experiments_to_recompute') }} as recomputed
+        where
+            recomputed.provider = {{ relation }}.provider
+            and recomputed.experiment_type = {{ relation }}.experiment_type
+            and recomputed.experiment_id = {{ relation }}.experiment_id
+    )
 {%- endmacro %}

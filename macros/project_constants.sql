@@ -64,3 +64,17 @@
 {% macro var_is_on(name, default=false) -%}
     {{ return(var(name, default) | string | lower in ['true', '1', 'yes']) }}
 {%- endmacro %}
+
+{#- The conversion window of experiments in hours (var
+    outbound_events__experiment_window_hours, default 720: Braze's longest conversion
+    deadline, 30 days), as a number; anything but a positive number stops the
+    compilation, naming the var and the value. -#}
+{% macro experiment_window_hours() -%}
+    {%- set text = var('outbound_events__experiment_window_hours', 720) | string | trim -%}
+    {%- if not modules.re.fullmatch('[0-9]+([.][0-9]+)?', text) or text | float <= 0 -%}
+        {{ exceptions.raise_compiler_error(
+            'var outbound_events__experiment_window_hours must be a positive number of hours, not "'
+            ~ text ~ '"') }}
+    {%- endif -%}
+    {{ return(text | float) }}
+{%- endmacro %}

@@ -40,7 +40,16 @@ from fixtures.holder import held
 from fixtures.loader_files import run_cli, write_text
 from outbound_events.dashboard import APP, WAREHOUSE_ENV
 from outbound_events.dashboard.data import MARTS, Filters, Reader
-from outbound_events.dashboard.view import address_notices, day_axis, markdown_text, rates_chart
+from outbound_events.dashboard.view import (
+    address_notices,
+    day_axis,
+    interval_text,
+    lift_chart,
+    markdown_text,
+    rates_chart,
+    significance_note,
+    verdict,
+)
 from outbound_events.project import project_dir
 
 HEADLINE = {
@@ -261,14 +270,15 @@ def test_tables_have_titles_and_a_dash_for_a_missing_rate(sample_warehouse, page
     headline would (from message_lifecycle, docs/definitions.md#rates): Customer.io
     reports no sends, so its delivery rate has no denominator and shows "–"."""
     app_test = page_run(sample_warehouse)
-    breakdown, campaigns, rejects, ledger = app_test.dataframe
+    breakdown, campaigns, experiments, rejects, ledger = app_test.dataframe
     titles = {name: list(element.value.columns) for name, element in
-              [("breakdown", breakdown), ("campaigns", campaigns), ("rejects", rejects),
-               ("ledger", ledger)]}  # fmt: skip
+              [("breakdown", breakdown), ("campaigns", campaigns), ("experiments", experiments),
+               ("rejects", rejects), ("ledger", ledger)]}  # fmt: skip
     assert titles == {
         "breakdown": ["Provider", *HEADLINE],
         "campaigns": ["Campaign or Canvas", "Provider", "Sent", "Opened", "Clicked",
                       "Converted", "Open rate", "Click rate", "Attributed revenue"],
+        "experiments": EXPERIMENT_TITLES,
         "rejects": ["Reason", "Provider", "Records"],
         "ledger": ["Provider", "Load", "Loaded at (UTC)", "Records in", "Events out",
                    "Duplicates removed", "Rejected", "Balanced"],
@@ -398,6 +408,111 @@ def test_the_time_axis_shows_years_when_the_days_span_them():
     one_year = rates_chart(frame.assign(open_rate=[0.5, None]), ["open_rate"]).to_dict()
     assert one_year["encoding"]["x"]["axis"]["format"] == "%b %d"
     assert rates_chart(frame.assign(open_rate=None), ["open_rate"]) is None
+
+
+# The experiments' table (docs/experiments.md), left to right.
+EXPERIMENT_TITLES = [
+    "Experiment", "Variant", "Provider", "Treatment users", "Control users", "Treatment rate",
+    "Control rate", "Lift", "95 % interval of the lift", "Relative lift", "Confidence",
+    "Revenue per treatment user", "Revenue per control user", "Significant?",
+]  # fmt: skip
+
+
+def test_the_experiments_show_their_lift_and_say_what_is_not_significant(
+    sample_warehouse, page_run
+):
+    """The sample's experiments: campaign cmp_spring (var_a: 4 users, b_u1 converts;
+    control b_u5 alone, no conversion: lift +25.0 pp, interval ±1.959964 ·
+    sqrt(0.25 · 0.75 / 4) = ±42.4 pp, z = 0.25 / sqrt(0.2 · 0.8 · 1.25) = 0.559,
+    confidence erf(0.395) = 42.4 %: not significant) and Canvas cnv_onb (nobody
+    converts: no variance, no comparison). The table says so per row, the note counts
+    them, the chart draws each lift with its interval."""
+    app_test = page_run(sample_warehouse)
+    assert "Experiments: lift over the control group" in [h.value for h in app_test.subheader]
+    table = next(
+        element for element in app_test.dataframe
+        if list(element.value.columns) == EXPERIMENT_TITLES
+    )  # fmt: skip
+    rows = {(row["Experiment"], row["Variant"]): row for row in drawn_cells(table)}
+    spring = rows[("Spring Sale (cmp_spring)", "var_a")]
+    assert (spring["Treatment users"], spring["Control users"]) == ("4", "1")
+    assert (spring["Treatment rate"], spring["Control rate"]) == ("25.0%", "0.0%")
+    assert (spring["Lift"], spring["95 % interval of the lift"]) == (
+        "+25.0 pp",
+        "[-17.4, +67.4] pp",
+    )
+    assert (spring["Relative lift"], spring["Confidence"]) == ("–", "42.4%")
+    assert spring["Significant?"] == "not significant"
+    assert rows[("Spring Sale (cmp_spring)", "all variants")]["Significant?"] == "not significant"
+    onboarding = rows[("Onboarding (cnv_onb)", "Main path (cv_main)")]
+    assert (onboarding["Lift"], onboarding["95 % interval of the lift"]) == ("+0.0 pp", "–")
+    assert onboarding["Significant?"] == "no comparison"
+    assert len(rows) == 4
+    notes = [literal(info.value) for info in app_test.info]
+    assert (
+        "2 of 2 comparisons with a control are not significant (confidence below 95 %): "
+        "their difference may be chance; do not act on it; 2 rows without a comparison (no "
+        "control group, a variant without users, or no variance): no interval, no confidence."
+    ) in notes
+    charts = [chart for chart in app_test.get("vega_lite_chart")
+              if "absolute lift over the control" in chart.proto.spec]  # fmt: skip
+    assert len(charts) == 1
+    # Another provider has no experiment: the section says so instead of an empty table.
+    other = page_run(sample_warehouse, provider="customerio")
+    assert any(info.value.startswith("No experiment:") for info in other.info)
+    assert not [e for e in other.dataframe if list(e.value.columns) == EXPERIMENT_TITLES]
+
+
+def test_a_warehouse_built_before_the_experiments_still_reads(sample_warehouse, tmp_path):
+    """A warehouse without marts.experiment_lift (built by an older version) is read as
+    before; it has no experiment."""
+    database = tmp_path / "older.duckdb"
+    shutil.copyfile(sample_warehouse, database)
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("drop table marts.experiment_lift")
+    reading = Reader(database).read()
+    assert reading.state == "ready"
+    assert reading.snapshot.experiments(Filters()).empty
+    assert list(reading.snapshot.experiments(Filters()).columns) == list(
+        Reader(sample_warehouse).read().snapshot.experiments(Filters()).columns
+    )
+
+
+def test_verdicts_intervals_and_the_lift_chart():
+    """Braze's threshold is 95 % confidence; no confidence is no comparison. The chart
+    draws a point per lift and a bar per interval, none for a row without a lift."""
+    assert [verdict(c) for c in [0.95, 0.9499999, 0.3647, None, float("nan")]] == [
+        "significant", "not significant", "not significant", "no comparison", "no comparison",
+    ]  # fmt: skip
+    assert interval_text(-0.4537, 0.7537) == "[-45.4, +75.4] pp"
+    assert interval_text(None, 0.2) == "–"
+    lift = pd.DataFrame({
+        "experiment": ["Welcome (c1)", "Welcome (c1)", "Other (c2)"],
+        "variant": ["A (v1)", "all variants", "B (v2)"],
+        "absolute_lift": [0.15, 0.15, None], "lift_ci_low": [-0.4537, -0.4537, None],
+        "lift_ci_high": [0.7537, 0.7537, None], "confidence": [0.3647, 0.3647, None],
+    })  # fmt: skip
+    spec = lift_chart(lift).to_dict()
+    intervals, points, zero = spec["layer"]
+    assert (intervals["mark"]["type"], intervals["encoding"]["x2"]["field"]) == (
+        "rule", "lift_ci_high",
+    )  # fmt: skip
+    assert points["mark"]["type"] == "point"
+    assert zero["mark"]["type"] == "rule"
+    (data,) = [rows for name, rows in spec["datasets"].items() if len(rows) == 2]
+    assert [row["comparison"] for row in data] == [
+        "Welcome (c1) · A (v1)", "Welcome (c1) · all variants",
+    ]  # fmt: skip
+    assert {row["verdict"] for row in data} == {"not significant"}
+    caution, note = significance_note(lift)
+    assert caution and note.startswith("2 of 2 comparisons with a control are not significant")
+    assert significance_note(lift.assign(confidence=[0.99, 0.99, None])) == (
+        False,
+        "All 2 comparisons with a control are significant (confidence 95 % or more); 1 row "
+        "without a comparison (no control group, a variant without users, or no variance): "
+        "no interval, no confidence.",
+    )
+    assert lift_chart(lift.assign(absolute_lift=None)) is None
 
 
 def test_address_notices():
@@ -592,9 +707,10 @@ def test_the_page_shows_the_marts_numbers_and_follows_its_filters(
         page.get_by_test_id("stRadio").get_by_text("campaign", exact=True).click()
         wait_for_text(page, "Campaign or Canvas")
         page.wait_for_timeout(1000)
-        identity = {"Provider", "Type", "Campaign or Canvas", "Reason", "Load"}
+        identity = {"Provider", "Type", "Campaign or Canvas", "Reason", "Load", "Experiment",
+                    "Variant"}  # fmt: skip
         for table, last in zip(table_titles(page), [
-            "Conversion rate", "Attributed revenue", "Records", "Balanced"
+            "Conversion rate", "Attributed revenue", "Significant?", "Records", "Balanced"
         ], strict=True):  # fmt: skip
             left, right = table
             assert not [title for title in left + right if "_" in title], table
@@ -647,6 +763,7 @@ def test_the_page_shows_the_marts_numbers_and_follows_its_filters(
         page.goto(f"{address}/?campaign={urllib.parse.quote(campaign)}&channel=email")
         wait_for_numbers(page, page_text(expected))
         for section in ["Rates over time", "Time to first open", "Top campaigns",
+                        "Experiments: lift over the control group",
                         "Rejected records by reason", "Load ledger"]:  # fmt: skip
             assert page.get_by_text(section, exact=True).count() == 1, section
         screenshot = tmp_path / "dashboard.png"

@@ -19,9 +19,11 @@ from outbound_events.project import dbt_environment, project_dir
 
 INCREMENTAL = {"int_events_validated", "int_events_deduplicated", "int_messages_aggregated",
                "int_conversions_attributed", "message_lifecycle", "engagement_funnel_daily",
-               "user_engagement", "rejected_events", "load_ledger"}  # fmt: skip
+               "user_engagement", "rejected_events", "load_ledger", "experiment_assignments",
+               "experiment_lift"}  # fmt: skip
 WORK_LISTS = ["int_event_ids_with_new_copies", "int_loads_to_recompute", "int_users_to_recompute",
-              "int_messages_to_recompute", "int_funnel_days_to_recompute"]  # fmt: skip
+              "int_messages_to_recompute", "int_funnel_days_to_recompute",
+              "int_experiments_to_recompute"]  # fmt: skip
 
 
 def email(event_type: str, event_id: str, user: str, dispatch: str, at: str) -> Raw:

@@ -250,3 +250,45 @@ def test_metrics_follow_the_warehouse_with_no_extra_step(tmp_path):
     semantic = json.loads((ROOT / "target" / "semantic_manifest.json").read_text())
     relations = {model["node_relation"]["relation_name"] for model in semantic["semantic_models"]}
     assert relations and all(name.startswith('"warehouse".') for name in relations), relations
+
+
+def test_experiment_metrics_equal_the_lift_mart(sample_warehouse, tmp_path):
+    """The group conversion rates as metrics (models/semantic/_experiments__semantic.yml):
+    per provider × experiment type × experiment they are experiment_lift's pooled rows
+    (variant_id null), per variant its groups. The sample has a campaign with a
+    control (cmp_spring) and a Canvas with one (cnv_onb)."""
+    parse(sample_warehouse)
+    columns = ["treatment_users", "control_users", "treatment_converters", "control_converters",
+               "treatment_conversion_rate", "control_conversion_rate"]  # fmt: skip
+    names, rows = mart_rows(
+        sample_warehouse,
+        f"select provider, experiment_type, experiment_id, {', '.join(columns)} "
+        "from marts.experiment_lift where variant_id is null",
+    )
+    expected = {
+        tuple(row[:3]): dict(zip(names[3:], map(number, row[3:]), strict=True)) for row in rows
+    }
+    assert {key[2] for key in expected} == {"cmp_spring", "cnv_onb"}
+    grain = ["provider", "assignment__experiment_type", "experiment"]
+    queried = mf_query(sample_warehouse, columns, grain, tmp_path / "pooled.csv")
+    actual = {tuple(r[c] for c in grain): {m: number(r[m]) for m in columns} for r in queried}
+    assert_same_numbers(expected, actual, "provider × experiment")
+
+    names, rows = mart_rows(
+        sample_warehouse,
+        "select experiment_id, variant_id, treatment_users, treatment_conversion_rate "
+        "from marts.experiment_lift where variant_id is not null",
+    )
+    variants = mf_query(
+        sample_warehouse, ["assigned_users", "experiment_conversion_rate"],
+        ["experiment", "assignment__variant_id", "assignment__is_control"], tmp_path / "v.csv",
+    )  # fmt: skip
+    by_variant = {
+        (r["experiment"], r["assignment__variant_id"]): (
+            number(r["assigned_users"]),
+            number(r["experiment_conversion_rate"]),
+        )
+        for r in variants
+        if r["assignment__is_control"].lower() == "false"
+    }
+    assert {(e, v): (float(n), rate) for e, v, n, rate in rows} == by_variant

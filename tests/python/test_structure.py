@@ -182,6 +182,7 @@ WORK_LISTS = [
     "int_users_to_recompute",
     "int_messages_to_recompute",
     "int_funnel_days_to_recompute",
+    "int_experiments_to_recompute",
 ]
 
 
@@ -197,7 +198,7 @@ def test_every_incremental_model_follows_the_load_protocol(manifest):
         node for name, node in nodes.items()
         if node["config"]["materialized"] == "incremental" and name != "int_loads_processed"
     ]  # fmt: skip
-    assert len(incremental) >= 9
+    assert len(incremental) >= 11
     for node in incremental:
         hooks = [hook["sql"] for hook in node["config"]["post-hook"]]
         assert any("record_processed_loads()" in hook for hook in hooks), node["name"]
@@ -236,5 +237,8 @@ def test_state_is_in_the_lineage_not_in_hints(manifest):
     assert "run_query(" not in "".join(p.read_text() for p in (ROOT / "models").rglob("*.sql"))
     lineage = ancestors(manifest, models(manifest)["engagement_funnel_daily"]["unique_id"])
     for name in ["int_loads_processed", "int_loads_in_run", *WORK_LISTS]:
-        if name != "int_loads_to_recompute":
+        if name not in ("int_loads_to_recompute", "int_experiments_to_recompute"):
             assert f"model.outbound_events.{name}" in lineage, name
+    experiments = ancestors(manifest, models(manifest)["experiment_lift"]["unique_id"])
+    for name in ["int_loads_processed", "int_loads_in_run", "int_experiments_to_recompute"]:
+        assert f"model.outbound_events.{name}" in experiments, name

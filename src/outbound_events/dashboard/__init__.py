@@ -6,7 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
-from outbound_events.dashboard.data import MARTS
+from outbound_events.dashboard.data import MARTS, OPTIONAL_MARTS
 
 APP = Path(__file__).with_name("app.py")
 WAREHOUSE_ENV = "OUTBOUND_EVENTS_DASHBOARD_DB"
@@ -57,7 +57,7 @@ def spark_copy(destination: Path) -> Path:
     from outbound_events.spark_snapshot import snapshot
 
     destination.parent.mkdir(parents=True, exist_ok=True)
-    with snapshot([f"marts.{mart}" for mart in MARTS]) as copy:
+    with snapshot([f"marts.{mart}" for mart in [*MARTS, *OPTIONAL_MARTS]]) as copy:
         partial = destination.with_name(f".{destination.name}.partial")
         shutil.copyfile(copy, partial)
         os.replace(partial, destination)

@@ -31,9 +31,12 @@ from outbound_events.dashboard.view import (
     address_notices,
     count_text,
     count_value,
+    experiments_table,
+    lift_chart,
     markdown_text,
     rate_text,
     rates_chart,
+    significance_note,
     table,
     time_to_open_chart,
     title,
@@ -210,6 +213,36 @@ def top_campaigns(snapshot: Snapshot, filters: Filters) -> None:
     show_table(frame[columns])
 
 
+def experiments(snapshot: Snapshot, filters: Filters) -> None:
+    """Each experiment's lift over its control group, with its interval, and whether it
+    is significant (docs/experiments.md)."""
+    st.subheader("Experiments: lift over the control group")
+    lift = snapshot.experiments(filters)
+    if lift.empty:
+        st.info(
+            "No experiment: no Braze campaign or Canvas of the chosen providers has a control "
+            "group or two variants (campaign EnrollInControl, Canvas Entry in_control_group, "
+            "experiment step SplitEntry)."
+        )
+        return
+    chart = lift_chart(lift)
+    if chart is not None:
+        st.altair_chart(chart, width="stretch")
+    # info, not warning: the page's warnings are about the data read and its address
+    caution, note = significance_note(lift)
+    (st.info if caution else st.success)(note, icon="⚠️" if caution else "✅")
+    show_table(experiments_table(lift))
+    st.caption(
+        "Intent to treat: every user assigned to a variant or the control counts, sent or "
+        "not (aborted and rate-limited users stay in their group). Converted: the "
+        "experiment's own primary conversion within the window after assignment. Lift: "
+        "treatment rate minus control rate, in percentage points, with its 95 % interval; "
+        "confidence as Braze computes it (pooled z-test); below 95 % the result is not "
+        'significant. "all variants" pools every treatment variant. Experiments follow '
+        "the provider filter only (they have no message day or channel)."
+    )
+
+
 def accounting(snapshot: Snapshot, filters: Filters) -> None:
     st.caption("Rejected records and loads: every load of the chosen providers, whatever the days.")
     st.subheader("Rejected records by reason")
@@ -286,6 +319,7 @@ def main() -> None:
         with right:
             time_to_open(snapshot, filters)
         top_campaigns(snapshot, filters)
+        experiments(snapshot, filters)
         accounting(snapshot, filters)
     watch(source, reading.stamp)
 

@@ -27,6 +27,9 @@ from outbound_events.project import sql_literal
 
 # The marts the dashboard reads (the dbt exposure `funnel_dashboard` lists them too).
 MARTS = ["engagement_funnel_daily", "message_lifecycle", "rejected_events", "load_ledger"]
+# Read when the warehouse has them (one built before the experiments has not): the
+# page shows no experiment then, rather than "Nothing built yet".
+OPTIONAL_MARTS = ["experiment_lift"]
 
 # Funnel counts, in the order of the funnel, and the rates of engagement_funnel_daily
 # (macros/funnel_helpers.sql funnel_rates()).
@@ -126,6 +129,44 @@ COPY_QUERIES = {
     """,
     "ledger": "select * from w.marts.load_ledger",
 }
+
+
+# experiment_lift as the page reads it (docs/experiments.md): its columns and types, so
+# that a warehouse without the mart gets an empty table of the same shape, and labels
+# naming each experiment and variant ("name (id)", the id alone without a name; the
+# pooled row is "all variants").
+EXPERIMENT_COLUMNS = {
+    "provider": "varchar", "experiment_type": "varchar", "experiment_id": "varchar",
+    "experiment_name": "varchar", "variant_id": "varchar", "variant_name": "varchar",
+    "treatment_users": "bigint", "control_users": "bigint", "treatment_converters": "bigint",
+    "control_converters": "bigint", "treatment_conversion_rate": "double",
+    "control_conversion_rate": "double", "absolute_lift": "double", "relative_lift": "double",
+    "lift_ci_low": "double", "lift_ci_high": "double", "z_score": "double",
+    "confidence": "double", "treatment_revenue_per_user": "double",
+    "control_revenue_per_user": "double",
+}  # fmt: skip
+_EXPERIMENT_LABELS = """
+    coalesce(experiment_name || ' (' || experiment_id || ')', experiment_id) as experiment,
+    case
+        when variant_id is null then 'all variants'
+        else coalesce(variant_name || ' (' || variant_id || ')', variant_id)
+    end as variant
+"""
+
+
+def experiments_query(present: bool) -> str:
+    """The copy of experiment_lift: the mart's rows (from the attached warehouse `w`)
+    when it has the mart, else no row, in the same columns."""
+    columns = ", ".join(f"cast({name} as {kind}) as {name}" for name, kind in
+                        EXPERIMENT_COLUMNS.items())  # fmt: skip
+    source = (
+        "w.marts.experiment_lift"
+        if present
+        else "(select "
+        + ", ".join(f"null as {name}" for name in EXPERIMENT_COLUMNS)
+        + " where false) as no_experiments"
+    )
+    return f"select *, {_EXPERIMENT_LABELS} from (select {columns} from {source}) as lift"
 
 
 @dataclass(frozen=True)
@@ -272,6 +313,16 @@ class Snapshot:
             parameters,
         )
 
+    def experiments(self, filters: Filters) -> pd.DataFrame:
+        """experiment_lift's rows of the chosen providers (experiments have no message
+        day or channel): per experiment its variants, then all variants pooled."""
+        where, parameters = filters.where(messages=False)
+        return self.query(
+            f"select * from experiments where {where} order by provider, experiment_type, "
+            "experiment, variant_id is null, variant, variant_id",
+            parameters,
+        )
+
 
 def _as_date(value: object) -> date | None:
     if value is None or pd.isna(value):
@@ -351,6 +402,9 @@ class Reader:
                 return "not_built"
             for table, sql in COPY_QUERIES.items():
                 memory.execute(f"create table {table} as {sql}")
+            memory.execute(
+                "create table experiments as " + experiments_query(set(OPTIONAL_MARTS) <= present)
+            )
         finally:
             memory.execute("detach w")
         rows = memory.execute(

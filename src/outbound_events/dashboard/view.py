@@ -41,11 +41,32 @@ TITLES = {
     "load_id": "Load",
     "loaded_at": "Loaded at (UTC)",
     "is_balanced": "Balanced",
+    "experiment": "Experiment",
+    "variant": "Variant",
+    "treatment_conversion_rate": "Treatment rate",
+    "control_conversion_rate": "Control rate",
+    "absolute_lift": "Lift",
+    "lift_interval": "95 % interval of the lift",
+    "relative_lift": "Relative lift",
+    "confidence": "Confidence",
+    "verdict": "Significant?",
+    "treatment_revenue_per_user": "Revenue per treatment user",
+    "control_revenue_per_user": "Revenue per control user",
 }
-MONEY = ["attributed_revenue"]
+# Experiment columns written as percentages (fractions in the marts) and as
+# percentage points (differences of fractions).
+PERCENTAGES = ["treatment_conversion_rate", "control_conversion_rate", "relative_lift",
+               "confidence"]  # fmt: skip
+POINTS = ["absolute_lift"]
+# Braze's threshold: a difference with a confidence below it may be chance.
+SIGNIFICANT_CONFIDENCE = 0.95
+MONEY = ["attributed_revenue", "treatment_revenue_per_user", "control_revenue_per_user"]
 # Columns that say what a row is: kept in view (pinned) when a table wider than the
 # page scrolls sideways.
-IDENTITY = ["provider", "channel", "campaign_type", "campaign", "rejection_reason", "load_id"]
+IDENTITY = [
+    "provider", "channel", "campaign_type", "campaign", "rejection_reason", "load_id",
+    "experiment", "variant",
+]  # fmt: skip
 DAY_TITLE = "day (UTC, of the message's first send)"
 
 
@@ -71,6 +92,32 @@ def money_text(value: object) -> str:
     return MISSING if value is None or pd.isna(value) else f"{float(value):,.2f}"
 
 
+def points_text(value: object) -> str:
+    """A difference of two rates in percentage points, signed: +15.0 pp."""
+    return MISSING if value is None or pd.isna(value) else f"{float(value) * 100:+.1f} pp"
+
+
+def percent_text(value: object) -> str:
+    """A fraction as a percentage to 0.1 %, as the rates are: 60.0%, -33.3%."""
+    return MISSING if value is None or pd.isna(value) else f"{float(value):.1%}"
+
+
+def interval_text(low: object, high: object) -> str:
+    """The lift's 95 % interval in percentage points: [−45.4, +75.4] pp."""
+    if low is None or high is None or pd.isna(low) or pd.isna(high):  # type: ignore[arg-type]
+        return MISSING
+    return f"[{float(low) * 100:+.1f}, {float(high) * 100:+.1f}] pp"
+
+
+def verdict(confidence: object) -> str:
+    """Whether a comparison is significant at Braze's 95 % confidence, in words."""
+    if confidence is None or pd.isna(confidence):  # type: ignore[arg-type]
+        return "no comparison"
+    if float(confidence) >= SIGNIFICANT_CONFIDENCE:  # type: ignore[arg-type]
+        return "significant"
+    return "not significant"
+
+
 def table(frame: pd.DataFrame) -> Styler:
     """`frame` as st.dataframe shows it: titled columns; counts with separators, rates
     to 0.1 % as in the headline, money to the cent, and "–" for a missing value (a
@@ -81,6 +128,10 @@ def table(frame: pd.DataFrame) -> Styler:
         dtype = frame[column].dtype
         if column in RATE_LABELS:
             formats[title(column)] = rate_text
+        elif column in PERCENTAGES:
+            formats[title(column)] = percent_text
+        elif column in POINTS:
+            formats[title(column)] = points_text
         elif column in MONEY:
             formats[title(column)] = money_text
         elif is_numeric_dtype(dtype) and not is_bool_dtype(dtype):
@@ -138,6 +189,96 @@ def time_to_open_chart(distribution: pd.DataFrame) -> alt.Chart:
             tooltip=["time to first open", "messages"],
         )
     )
+
+
+def experiments_table(lift: pd.DataFrame) -> pd.DataFrame:
+    """experiment_lift's rows as the page's table: who was compared, the rates, the
+    lift with its interval, the confidence and the verdict."""
+    shown = lift[[
+        "experiment", "variant", "provider", "treatment_users", "control_users",
+        "treatment_conversion_rate", "control_conversion_rate", "absolute_lift",
+    ]].copy()  # fmt: skip
+    shown["lift_interval"] = [
+        interval_text(low, high)
+        for low, high in zip(lift["lift_ci_low"], lift["lift_ci_high"], strict=True)
+    ]
+    for column in ["relative_lift", "confidence", "treatment_revenue_per_user",
+                   "control_revenue_per_user"]:  # fmt: skip
+        shown[column] = lift[column]
+    shown["verdict"] = [verdict(value) for value in lift["confidence"]]
+    return shown
+
+
+def significance_note(lift: pd.DataFrame) -> tuple[bool, str]:
+    """What the page says about the comparisons' significance, and whether it calls for
+    caution (some comparison is not significant, or none can be made)."""
+    verdicts = [verdict(value) for value in lift["confidence"]]
+    weak = verdicts.count("not significant")
+    none = verdicts.count("no comparison")
+    compared = len(verdicts) - none
+    if weak:
+        parts = [
+            f"{weak} of {compared} comparisons with a control are not significant (confidence "
+            "below 95 %): their difference may be chance; do not act on it"
+        ]
+    elif compared:
+        parts = [f"All {compared} comparisons with a control are significant (confidence 95 % "
+                 "or more)"]  # fmt: skip
+    else:
+        parts = ["Nothing can be compared yet"]
+    if none:
+        parts.append(
+            f"{none} row{'s' if none != 1 else ''} without a comparison (no control group, a "
+            "variant without users, or no variance): no interval, no confidence"
+        )
+    return bool(weak or not compared), "; ".join(parts) + "."
+
+
+def lift_chart(lift: pd.DataFrame) -> alt.Chart | None:
+    """Each comparison's absolute lift (a point, in percentage points) with its 95 %
+    interval (a bar), one row per experiment and variant, coloured by whether it is
+    significant, against a line at no lift. None when nothing has a lift."""
+    frame = lift[lift["absolute_lift"].notna()].copy()
+    if frame.empty:
+        return None
+    frame["comparison"] = frame["experiment"] + " · " + frame["variant"]
+    frame["verdict"] = [verdict(value) for value in frame["confidence"]]
+    frame["interval"] = [
+        interval_text(low, high)
+        for low, high in zip(frame["lift_ci_low"], frame["lift_ci_high"], strict=True)
+    ]
+    frame = frame[["comparison", "absolute_lift", "lift_ci_low", "lift_ci_high", "confidence",
+                   "verdict", "interval"]]  # fmt: skip
+    order = list(frame["comparison"])
+    y = alt.Y("comparison:N", sort=order, title=None, axis=alt.Axis(labelLimit=420))
+    colour = alt.Color(
+        "verdict:N",
+        title="at 95 % confidence",
+        scale=alt.Scale(
+            domain=["significant", "not significant", "no comparison"],
+            range=["#1b7837", "#b35806", "#888888"],
+        ),
+    )
+    tooltip = [
+        alt.Tooltip("comparison:N"),
+        alt.Tooltip("absolute_lift:Q", title="lift", format="+.1%"),
+        alt.Tooltip("interval:N", title="95 % interval"),
+        alt.Tooltip("confidence:Q", format=".1%"),
+        alt.Tooltip("verdict:N"),
+    ]
+    x_title = "absolute lift over the control (percentage points), with its 95 % interval"
+    base = alt.Chart(frame).encode(y=y, color=colour, tooltip=tooltip)
+    intervals = base.mark_rule(strokeWidth=3).encode(
+        x=alt.X("lift_ci_low:Q", title=x_title, axis=alt.Axis(format="+.0%")),
+        x2="lift_ci_high:Q",
+    )
+    points = base.mark_point(filled=True, size=80).encode(x="absolute_lift:Q")
+    no_lift = (
+        alt.Chart(pd.DataFrame({"no lift": [0.0]}))
+        .mark_rule(strokeDash=[4, 4], color="#444444")
+        .encode(x="no lift:Q")
+    )
+    return alt.layer(intervals, points, no_lift).properties(height=alt.Step(26))
 
 
 def messages_text(count: int, what: str = "message") -> str:
