@@ -54,6 +54,8 @@
         'message_lifecycle': 'message_date',
         'int_conversions_attributed': 'converted_date',
         'engagement_funnel_daily': 'message_date',
+        'experiment_assignments': 'experiment_id',
+        'experiment_lift': 'experiment_id',
     }.get(model_name)) }}
 {%- endmacro %}
 {% macro spark_partitioning(model_name) -%}
@@ -61,7 +63,7 @@
         none for another model (a unit test's name: it builds from its given rows) -#}
     {%- if model_name not in ['int_events_deduplicated', 'rejected_events', 'load_ledger',
         'int_messages_aggregated', 'message_lifecycle', 'int_conversions_attributed',
-        'engagement_funnel_daily'] -%}
+        'engagement_funnel_daily', 'experiment_assignments', 'experiment_lift'] -%}
         {{ return(none) }}
     {%- elif model_name == 'int_events_deduplicated' -%}
         {%- set spec = {
@@ -87,6 +89,11 @@
         } -%}
     {%- elif model_name == 'engagement_funnel_daily' -%}
         {%- set spec = {'deleted': outbound_events.in_funnel_days_to_recompute('existing')} -%}
+    {%- elif model_name in ['experiment_assignments', 'experiment_lift'] -%}
+        {%- set spec = {
+            'deleted': outbound_events.in_experiments_to_recompute('existing'),
+            'touched': 'select experiment_id from ' ~ ref('int_experiments_to_recompute'),
+        } -%}
     {%- endif -%}
     {{ return(dict(spec, column=outbound_events.spark_partition_column(model_name))) }}
 {%- endmacro %}

@@ -11,8 +11,12 @@
 {{ config(
     materialized=outbound_events.incremental_materialized(),
     on_schema_change='append_new_columns',
-    incremental_strategy='append',
-    pre_hook=["{{ outbound_events.delete_recomputed_rows(outbound_events.in_experiments_to_recompute(this)) }}"],
+    incremental_strategy=outbound_events.incremental_strategy('append'),
+    partition_by=outbound_events.spark_partition_by(),
+    pre_hook=[
+        "{{ outbound_events.drop_deleted_partitions() }}",
+        "{{ outbound_events.delete_recomputed_rows(outbound_events.in_experiments_to_recompute(this)) }}",
+    ],
     post_hook=["{{ outbound_events.record_processed_loads() }}"],
 ) }}
 
@@ -279,4 +283,8 @@ final as (
     from with_confidence
 )
 
-select * from final
+{% if outbound_events.keeps_rows() -%}
+    {{ outbound_events.with_rows_kept() }}
+{%- else -%}
+    select * from final
+{%- endif %}

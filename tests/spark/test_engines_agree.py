@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from fixtures import experiment_exports
 from fixtures.loader_files import RAW_TABLES, record_schema, write_avro, write_text
 from outbound_events.dashboard import spark_copy
 from outbound_events.dashboard.data import Filters, Reader
@@ -40,6 +41,8 @@ MARTS = [
     "marts.engagement_funnel_daily",
     "marts.engagement_funnel_by_channel",
     "marts.user_engagement",
+    "marts.experiment_assignments",
+    "marts.experiment_lift",
 ]
 # Text columns holding JSON: compared as parsed JSON (engines may order keys), numbers
 # as their text: both must write back the number that arrived (1.10 stays 1.10).
@@ -291,6 +294,16 @@ def second_batch(folder: Path) -> dict[str, list[Path]]:
     }  # fmt: skip
 
 
+def experiment_partitions(spark_dir: Path) -> dict[str, frozenset[tuple[str, int]]]:
+    """Per partition folder of experiment_assignments on Spark: its data files and their
+    modification times."""
+    [table] = spark_dir.glob("warehouse/marts*.db/experiment_assignments")
+    return {
+        folder.name: frozenset((f.name, f.stat().st_mtime_ns) for f in folder.glob("part-*"))
+        for folder in table.glob("experiment_id=*")
+    }
+
+
 @pytest.fixture(scope="module")
 def engines(tmp_path_factory: pytest.TempPathFactory) -> Engines:
     return Engines(tmp_path_factory.mktemp("engines"))
@@ -299,6 +312,8 @@ def engines(tmp_path_factory: pytest.TempPathFactory) -> Engines:
 def test_loaded_files_build_the_same_marts_on_both_engines(engines, tmp_path):
     for provider, paths in first_batch(tmp_path / "first").items():
         engines.land(provider, *paths)
+    # the experiments of tests/python/test_experiments.py (hand-made Braze exports)
+    engines.land("braze", experiment_exports.first_load().write(tmp_path / "experiments"))
     engines.cli("duckdb", "build")
     engines.cli("spark", "build")
     marts = assert_marts_agree(engines)
@@ -326,8 +341,21 @@ def test_an_incremental_run_agrees_again(engines, tmp_path):
         pytest.skip("needs the first build")
     for provider, paths in second_batch(tmp_path / "second").items():
         engines.land(provider, *paths)
+    # a control user converting in one experiment, a purchase in another's window: on
+    # Spark the run rewrites those experiments' partitions only
+    engines.land("braze", experiment_exports.second_load().write(tmp_path / "experiments-2"))
+    engines.land("braze", experiment_exports.third_load().write(tmp_path / "experiments-3"))
+    before = experiment_partitions(engines.spark_dir)
     engines.cli("duckdb", "build")
     engines.cli("spark", "build")
+    after = experiment_partitions(engines.spark_dir)
+    rewritten = {name for name in after if before.get(name) != after[name]}
+    # E3 (a new control user and conversions) and E5 (a purchase of its control user w1)
+    # are recomputed; E1, E2, E4 and the experiment step E6 keep their files
+    x = experiment_exports
+    touched = {f"experiment_id={e}" for e in (x.E3, x.E5)}
+    untouched = {f"experiment_id={e}" for e in (x.E1, x.E2, x.E4, x.E6_STEP)}
+    assert touched <= rewritten and untouched <= set(after) - rewritten, (sorted(before), rewritten)
     assert_marts_agree(engines)
     # `outbound-events export` itself on Spark
     ledger = engines.export("spark", "marts.load_ledger")
