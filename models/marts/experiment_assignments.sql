@@ -22,7 +22,10 @@
 ) }}
 
 {%- set window_hours = outbound_events.experiment_window_hours() %}
-{%- set experiments_to_recompute = ref('int_experiments_to_recompute') %}
+
+{#- the work list, ref()ed where every parse sees it: the filter below renders on
+    incremental runs only -#}
+{%- do ref('int_experiments_to_recompute') %}
 
 with
 
@@ -30,11 +33,7 @@ experiment_events as (
     select experiment_events.*
     from {{ ref('int_experiment_events') }} as experiment_events
     {%- if is_incremental() %}
-    inner join {{ experiments_to_recompute }} as experiments_to_recompute
-        on
-            experiment_events.provider = experiments_to_recompute.provider
-            and experiment_events.experiment_type = experiments_to_recompute.experiment_type
-            and experiment_events.experiment_id = experiments_to_recompute.experiment_id
+    where {{ outbound_events.in_experiments_to_recompute('experiment_events') }}
     {%- endif %}
 ),
 

@@ -21,7 +21,10 @@
 ) }}
 
 {%- set double = outbound_events.type_double() %}
-{%- set experiments_to_recompute = ref('int_experiments_to_recompute') %}
+
+{#- the work list, ref()ed where every parse sees it: the filter below renders on
+    incremental runs only -#}
+{%- do ref('int_experiments_to_recompute') %}
 
 with
 
@@ -29,11 +32,7 @@ assignments as (
     select assignments.*
     from {{ ref('experiment_assignments') }} as assignments
     {%- if is_incremental() %}
-    inner join {{ experiments_to_recompute }} as experiments_to_recompute
-        on
-            assignments.provider = experiments_to_recompute.provider
-            and assignments.experiment_type = experiments_to_recompute.experiment_type
-            and assignments.experiment_id = experiments_to_recompute.experiment_id
+    where {{ outbound_events.in_experiments_to_recompute('assignments') }}
     {%- endif %}
 ),
 
@@ -41,11 +40,7 @@ experiment_events as (
     select experiment_events.*
     from {{ ref('int_experiment_events') }} as experiment_events
     {%- if is_incremental() %}
-    inner join {{ experiments_to_recompute }} as experiments_to_recompute
-        on
-            experiment_events.provider = experiments_to_recompute.provider
-            and experiment_events.experiment_type = experiments_to_recompute.experiment_type
-            and experiment_events.experiment_id = experiments_to_recompute.experiment_id
+    where {{ outbound_events.in_experiments_to_recompute('experiment_events') }}
     {%- endif %}
 ),
 
