@@ -17,6 +17,30 @@
     overwrite loses only rows the run deletes anyway: it has not recorded its loads,
     and the next run deletes and recomputes the same rows. -#}
 
+{#- Config: the whole config of a model that follows the loads (docs/incremental.md),
+    `config(outbound_events.follows_loads(...))`:
+    - incremental (on Spark partitioned by spark_partition_column with
+      insert_overwrite, or rebuilt whole when it has none), new columns appended;
+    - `strategy` and `unique_key` on DuckDB ('delete+insert' by the key, or 'append');
+    - `deletes` (with 'append'): the Jinja expression of the condition of the rows of
+      `this` a run recomputes, deleted by a pre-hook before the new rows go in;
+    - pre-hook drop_deleted_partitions (Spark), post-hook record_processed_loads. -#}
+{% macro follows_loads(strategy, unique_key=none, deletes=none) -%}
+    {%- set pre_hook = ["{{ outbound_events.drop_deleted_partitions() }}"] -%}
+    {%- if deletes -%}
+        {%- do pre_hook.append("{{ outbound_events.delete_recomputed_rows(" ~ deletes ~ ") }}") -%}
+    {%- endif -%}
+    {{ return({
+        'materialized': outbound_events.incremental_materialized(),
+        'incremental_strategy': outbound_events.incremental_strategy(strategy),
+        'unique_key': unique_key,
+        'partition_by': outbound_events.spark_partition_by(),
+        'on_schema_change': 'append_new_columns',
+        'pre_hook': pre_hook,
+        'post_hook': ["{{ outbound_events.record_processed_loads() }}"],
+    }) }}
+{%- endmacro %}
+
 {#- Config: the materialization of a model that follows the loads. On Spark a model
     without a partition column (spark_partition_column) is rebuilt whole. -#}
 {% macro incremental_materialized() -%}
@@ -61,9 +85,7 @@
 {% macro spark_partitioning(model_name) -%}
     {#- each branch refs only the work lists its model reads (ref() makes lineage);
         none for another model (a unit test's name: it builds from its given rows) -#}
-    {%- if model_name not in ['int_events_deduplicated', 'rejected_events', 'load_ledger',
-        'int_messages_aggregated', 'message_lifecycle', 'int_conversions_attributed',
-        'engagement_funnel_daily', 'experiment_assignments', 'experiment_lift'] -%}
+    {%- if outbound_events.spark_partition_column(model_name) is none -%}
         {{ return(none) }}
     {%- elif model_name == 'int_events_deduplicated' -%}
         {%- set spec = {

@@ -15,14 +15,7 @@
     Incremental (delete+insert on conversion_event_id): a run recomputes the
     conversions of the users in int_users_to_recompute (every id they are known by), which
     is all an attribution can change with. -#}
-{{ config(
-    materialized=outbound_events.incremental_materialized(),
-    unique_key='conversion_event_id',
-    incremental_strategy=outbound_events.incremental_strategy('delete+insert'),
-    partition_by=outbound_events.spark_partition_by(),
-    pre_hook=["{{ outbound_events.drop_deleted_partitions() }}"],
-    post_hook=["{{ outbound_events.record_processed_loads() }}"],
-) }}
+{{ config(outbound_events.follows_loads('delete+insert', unique_key='conversion_event_id')) }}
 
 {%- set users_to_recompute = 'select match_id from ' ~ ref('int_users_to_recompute') %}
 {%- set affected_ids = users_to_recompute if is_incremental() else none %}

@@ -7,15 +7,7 @@
     int_event_ids_with_new_copies, from all their copies, so late events and late
     duplicates give the same rows as a full refresh. Changing the
     mapping seeds needs a full refresh. -#}
-{{ config(
-    materialized=outbound_events.incremental_materialized(),
-    unique_key='event_id',
-    incremental_strategy=outbound_events.incremental_strategy('delete+insert'),
-    partition_by=outbound_events.spark_partition_by(),
-    on_schema_change='append_new_columns',
-    pre_hook=["{{ outbound_events.drop_deleted_partitions() }}"],
-    post_hook=["{{ outbound_events.record_processed_loads() }}"],
-) }}
+{{ config(outbound_events.follows_loads('delete+insert', unique_key='event_id')) }}
 
 {#- The columns of the table, in order, each with how its personal data is treated
     (macros/personal_data.sql: 'id', 'name', 'free_text', 'json', 'url'; none: kept

@@ -5,15 +5,7 @@
     outbound_events__count_machine_engagement counts them as everyone's).
     Incremental (delete+insert on message_key): a run re-aggregates the messages of
     int_messages_to_recompute, from their events alone. -#}
-{{ config(
-    materialized=outbound_events.incremental_materialized(),
-    unique_key='message_key',
-    incremental_strategy=outbound_events.incremental_strategy('delete+insert'),
-    partition_by=outbound_events.spark_partition_by(),
-    on_schema_change='append_new_columns',
-    pre_hook=["{{ outbound_events.drop_deleted_partitions() }}"],
-    post_hook=["{{ outbound_events.record_processed_loads() }}"],
-) }}
+{{ config(outbound_events.follows_loads('delete+insert', unique_key='message_key')) }}
 {%- set message_attributes = [
     'external_user_id', 'campaign_id', 'campaign_name', 'message_variation_id', 'canvas_id',
     'canvas_name', 'canvas_variation_id', 'canvas_step_id', 'canvas_step_name', 'dispatch_id',

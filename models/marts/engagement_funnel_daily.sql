@@ -3,17 +3,10 @@
     Incremental: a run deletes and recomputes the days of int_funnel_days_to_recompute
     (for each provider × channel of the messages it recomputes, the days from the
     earliest of those messages' days on). -#}
-{{ config(
-    materialized=outbound_events.incremental_materialized(),
-    on_schema_change='append_new_columns',
-    incremental_strategy=outbound_events.incremental_strategy('append'),
-    partition_by=outbound_events.spark_partition_by(),
-    pre_hook=[
-        "{{ outbound_events.drop_deleted_partitions() }}",
-        "{{ outbound_events.delete_recomputed_rows(outbound_events.in_funnel_days_to_recompute(this)) }}",
-    ],
-    post_hook=["{{ outbound_events.record_processed_loads() }}"],
-) }}
+{{ config(outbound_events.follows_loads(
+    'append',
+    deletes='outbound_events.in_funnel_days_to_recompute(this)',
+)) }}
 
 {#- The work list (read in the pre-hook and below through in_funnel_days_to_recompute). #}
 {%- set days_to_recompute = ref('int_funnel_days_to_recompute') %}

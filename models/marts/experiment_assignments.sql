@@ -9,17 +9,10 @@
     currency_rates; a currency without a rate adds nothing).
     Incremental: a run deletes and rebuilds the experiments of
     int_experiments_to_recompute, from all their events. -#}
-{{ config(
-    materialized=outbound_events.incremental_materialized(),
-    on_schema_change='append_new_columns',
-    incremental_strategy=outbound_events.incremental_strategy('append'),
-    partition_by=outbound_events.spark_partition_by(),
-    pre_hook=[
-        "{{ outbound_events.drop_deleted_partitions() }}",
-        "{{ outbound_events.delete_recomputed_rows(outbound_events.in_experiments_to_recompute(this)) }}",
-    ],
-    post_hook=["{{ outbound_events.record_processed_loads() }}"],
-) }}
+{{ config(outbound_events.follows_loads(
+    'append',
+    deletes='outbound_events.in_experiments_to_recompute(this)',
+)) }}
 
 {%- set window_hours = outbound_events.experiment_window_hours() %}
 
@@ -38,35 +31,20 @@ experiment_events as (
 ),
 
 {# Names: the latest non-null one of the experiment's (variant's) events (Braze's
-    renames lag), the same on every row; experiment_lift names variants by the same
-    rule. #}
-experiment_names_ranked as (
-    select
-        provider,
-        experiment_type,
-        experiment_id,
-        experiment_name,
-        row_number() over (
-            partition by provider, experiment_type, experiment_id
-            order by occurred_at desc, event_id desc
-        ) as name_rank
-    from experiment_events
-    where experiment_name is not null
+    renames lag), the same on every row (latest_names; experiment_lift names variants
+    by it too). #}
+experiment_names as (
+    {{ outbound_events.latest_names(
+        'experiment_events', ['provider', 'experiment_type', 'experiment_id'], 'experiment_name'
+    ) }}
 ),
 
-variant_names_ranked as (
-    select
-        provider,
-        experiment_type,
-        experiment_id,
-        variant_id,
-        variant_name,
-        row_number() over (
-            partition by provider, experiment_type, experiment_id, variant_id
-            order by occurred_at desc, event_id desc
-        ) as name_rank
-    from experiment_events
-    where variant_id is not null and variant_name is not null
+variant_names as (
+    {{ outbound_events.latest_names(
+        'experiment_events',
+        ['provider', 'experiment_type', 'experiment_id', 'variant_id'],
+        'variant_name',
+    ) }}
 ),
 
 assignment_events as (
@@ -126,9 +104,9 @@ first_assignments as (
         ranked_assignments.provider,
         ranked_assignments.experiment_type,
         ranked_assignments.experiment_id,
-        experiment_names_ranked.experiment_name,
+        experiment_names.experiment_name,
         ranked_assignments.variant_id,
-        variant_names_ranked.variant_name,
+        variant_names.variant_name,
         ranked_assignments.is_control,
         ranked_assignments.user_id,
         ranked_assignments.occurred_at as assigned_at,
@@ -141,19 +119,17 @@ first_assignments as (
             and ranked_assignments.experiment_type = user_variants.experiment_type
             and ranked_assignments.experiment_id = user_variants.experiment_id
             and ranked_assignments.user_id = user_variants.user_id
-    left join experiment_names_ranked
+    left join experiment_names
         on
-            ranked_assignments.provider = experiment_names_ranked.provider
-            and ranked_assignments.experiment_type = experiment_names_ranked.experiment_type
-            and ranked_assignments.experiment_id = experiment_names_ranked.experiment_id
-            and experiment_names_ranked.name_rank = 1
-    left join variant_names_ranked
+            ranked_assignments.provider = experiment_names.provider
+            and ranked_assignments.experiment_type = experiment_names.experiment_type
+            and ranked_assignments.experiment_id = experiment_names.experiment_id
+    left join variant_names
         on
-            ranked_assignments.provider = variant_names_ranked.provider
-            and ranked_assignments.experiment_type = variant_names_ranked.experiment_type
-            and ranked_assignments.experiment_id = variant_names_ranked.experiment_id
-            and ranked_assignments.variant_id = variant_names_ranked.variant_id
-            and variant_names_ranked.name_rank = 1
+            ranked_assignments.provider = variant_names.provider
+            and ranked_assignments.experiment_type = variant_names.experiment_type
+            and ranked_assignments.experiment_id = variant_names.experiment_id
+            and ranked_assignments.variant_id = variant_names.variant_id
     where ranked_assignments.assignment_rank = 1
 ),
 

@@ -8,17 +8,10 @@
     erf). Null, never an error, where a group is empty or a variance is zero.
     Incremental: a run deletes and rebuilds the experiments of
     int_experiments_to_recompute, from experiment_assignments as this run left it. -#}
-{{ config(
-    materialized=outbound_events.incremental_materialized(),
-    on_schema_change='append_new_columns',
-    incremental_strategy=outbound_events.incremental_strategy('append'),
-    partition_by=outbound_events.spark_partition_by(),
-    pre_hook=[
-        "{{ outbound_events.drop_deleted_partitions() }}",
-        "{{ outbound_events.delete_recomputed_rows(outbound_events.in_experiments_to_recompute(this)) }}",
-    ],
-    post_hook=["{{ outbound_events.record_processed_loads() }}"],
-) }}
+{{ config(outbound_events.follows_loads(
+    'append',
+    deletes='outbound_events.in_experiments_to_recompute(this)',
+)) }}
 
 {%- set double = outbound_events.type_double() %}
 
@@ -51,19 +44,12 @@ treatment_assignment_events as (
 
 {# A variant's name as experiment_assignments gives it: the latest non-null one of the
     variant's events (so a variant without users is named too). #}
-variant_names_ranked as (
-    select
-        provider,
-        experiment_type,
-        experiment_id,
-        variant_id,
-        variant_name,
-        row_number() over (
-            partition by provider, experiment_type, experiment_id, variant_id
-            order by occurred_at desc, event_id desc
-        ) as name_rank
-    from experiment_events
-    where variant_id is not null and variant_name is not null
+variant_names as (
+    {{ outbound_events.latest_names(
+        'experiment_events',
+        ['provider', 'experiment_type', 'experiment_id', 'variant_id'],
+        'variant_name',
+    ) }}
 ),
 
 experiments as (
@@ -96,15 +82,14 @@ variant_ids as (
 variants as (
     select
         variant_ids.*,
-        variant_names_ranked.variant_name
+        variant_names.variant_name
     from variant_ids
-    left join variant_names_ranked
+    left join variant_names
         on
-            variant_ids.provider = variant_names_ranked.provider
-            and variant_ids.experiment_type = variant_names_ranked.experiment_type
-            and variant_ids.experiment_id = variant_names_ranked.experiment_id
-            and variant_ids.variant_id = variant_names_ranked.variant_id
-            and variant_names_ranked.name_rank = 1
+            variant_ids.provider = variant_names.provider
+            and variant_ids.experiment_type = variant_names.experiment_type
+            and variant_ids.experiment_id = variant_names.experiment_id
+            and variant_ids.variant_id = variant_names.variant_id
 ),
 
 treatment_by_variant as (

@@ -7,15 +7,7 @@
     Incremental (delete+insert on message_key): a run recomputes the messages of
     int_messages_to_recompute (every message of the users whose events landed, by every
     id they are known by), which is all a new event or a moved conversion can change. -#}
-{{ config(
-    materialized=outbound_events.incremental_materialized(),
-    on_schema_change='append_new_columns',
-    unique_key='message_key',
-    incremental_strategy=outbound_events.incremental_strategy('delete+insert'),
-    partition_by=outbound_events.spark_partition_by(),
-    pre_hook=["{{ outbound_events.drop_deleted_partitions() }}"],
-    post_hook=["{{ outbound_events.record_processed_loads() }}"],
-) }}
+{{ config(outbound_events.follows_loads('delete+insert', unique_key='message_key')) }}
 
 {%- set messages_to_recompute = 'select message_key from ' ~ ref('int_messages_to_recompute') %}
 {%- set affected_messages = messages_to_recompute if is_incremental() else none %}

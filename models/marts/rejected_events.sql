@@ -4,17 +4,10 @@
     Incremental: a run recomputes the rejections of the loads of int_loads_to_recompute
     (the loads it has not processed and the older loads holding copies of their
     events: a conflicting copy can become the kept one when loads land out of order). -#}
-{{ config(
-    materialized=outbound_events.incremental_materialized(),
-    incremental_strategy=outbound_events.incremental_strategy('append'),
-    partition_by=outbound_events.spark_partition_by(),
-    on_schema_change='append_new_columns',
-    pre_hook=[
-        "{{ outbound_events.drop_deleted_partitions() }}",
-        "{{ outbound_events.delete_recomputed_rows(outbound_events.in_loads_to_recompute()) }}",
-    ],
-    post_hook=["{{ outbound_events.record_processed_loads() }}"],
-) }}
+{{ config(outbound_events.follows_loads(
+    'append',
+    deletes='outbound_events.in_loads_to_recompute()',
+)) }}
 
 {%- set loads_to_recompute = outbound_events.in_loads_to_recompute() %}
 {%- set in_recomputed_loads = loads_to_recompute if is_incremental()

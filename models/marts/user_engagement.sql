@@ -2,13 +2,7 @@
     engagement, latest subscription state, hard bounces (suppression candidates).
     Incremental (delete+insert on provider and user): a run recomputes the users in
     int_users_to_recompute. -#}
-{{ config(
-    materialized=outbound_events.incremental_materialized(),
-    on_schema_change='append_new_columns',
-    unique_key=['provider', 'user_id'],
-    incremental_strategy='delete+insert',
-    post_hook=["{{ outbound_events.record_processed_loads() }}"],
-) }}
+{{ config(outbound_events.follows_loads('delete+insert', unique_key=['provider', 'user_id'])) }}
 
 {%- set users_to_recompute = 'select match_id from ' ~ ref('int_users_to_recompute') %}
 {%- set affected_ids = users_to_recompute if is_incremental() else none %}
