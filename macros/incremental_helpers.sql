@@ -152,3 +152,10 @@
             and recomputed.experiment_id = {{ relation }}.experiment_id
     )
 {%- endmacro %}
+
+{#- SQL: whether an event's user is one of the ids `ids` selects, by either id it is
+    known by (user_id or external_user_id; `relation` qualifies the columns). -#}
+{% macro is_one_of_users(ids, relation=none) -%}
+    {%- set prefix = relation ~ '.' if relation else '' -%}
+    ({{ prefix }}user_id in ({{ ids }}) or {{ prefix }}external_user_id in ({{ ids }}))
+{%- endmacro %}

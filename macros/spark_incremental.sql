@@ -231,5 +231,5 @@
 {% macro conversions_of_users_to_recompute() -%}
     {%- set users = 'select match_id from ' ~ ref('int_users_to_recompute') -%}
     select event_id from {{ ref('int_events_deduplicated') }}
-    where user_id in ({{ users }}) or external_user_id in ({{ users }})
+    where {{ outbound_events.is_one_of_users(users) }}
 {%- endmacro %}

@@ -32,7 +32,7 @@ events as (
     left join {{ ref('event_types') }} as event_types
         on events.event_type = event_types.event_type
     {%- if affected_ids %}
-    where events.user_id in ({{ affected_ids }}) or events.external_user_id in ({{ affected_ids }})
+    where {{ outbound_events.is_one_of_users(affected_ids, 'events') }}
     {%- endif %}
 ),
 

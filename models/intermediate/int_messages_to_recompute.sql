@@ -13,10 +13,9 @@ final as (
     from {{ ref('int_events_deduplicated') }}
     where
         message_key is not null
-        and (
-            user_id in (select users_to_recompute.match_id from users_to_recompute)
-            or external_user_id in (select users_to_recompute.match_id from users_to_recompute)
-        )
+        and {{ outbound_events.is_one_of_users(
+            'select users_to_recompute.match_id from users_to_recompute'
+        ) }}
 )
 
 select * from final

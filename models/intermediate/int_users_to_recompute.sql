@@ -32,10 +32,7 @@ messages_of_new_ids as (
     select distinct message_key from events
     where
         message_key is not null
-        and (
-            user_id in (select new_ids.match_id from new_ids)
-            or external_user_id in (select new_ids.match_id from new_ids)
-        )
+        and {{ outbound_events.is_one_of_users('select new_ids.match_id from new_ids') }}
 ),
 
 final as (
