@@ -42,6 +42,7 @@
     {%- set identifier = '' if relation is string else relation.identifier -%}
     {%- set reads = {
         'int_events_deduplicated': ['int_loads_to_recompute'],
+        'int_experiment_events': ['int_loads_to_recompute'],
         'outbound_events': ['int_loads_to_recompute'],
         'rejected_events': ['int_loads_to_recompute'],
         'message_lifecycle': ['int_messages_to_recompute', 'int_messages_aggregated'],
